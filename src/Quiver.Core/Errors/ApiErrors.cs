@@ -1,0 +1,40 @@
+namespace Quiver.Core.Errors;
+
+/// <summary>The catalogue of client-facing errors. Messages say what went wrong and what to do.</summary>
+public static class ApiErrors
+{
+    public static ApiException BadRequest(string message, string? param = null, string? code = null) =>
+        new(400, ErrorTypes.InvalidRequest, code, param, message);
+
+    public static ApiException NotFound(string message, string? param = null, string? code = null) =>
+        new(404, ErrorTypes.InvalidRequest, code, param, message);
+
+    public static ApiException Conflict(string message, string? param = null, string? code = null) =>
+        new(409, ErrorTypes.InvalidRequest, code, param, message);
+
+    public static ApiException MissingApiKey() => new(401, ErrorTypes.Authentication, null, null,
+        "You didn't provide an API key. Provide your API key in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY).");
+
+    public static ApiException InvalidApiKey() => new(401, ErrorTypes.Authentication, "invalid_api_key", null,
+        "Incorrect API key provided. Create a key with `quiver keys create --name NAME` or use the admin key printed at first start.");
+
+    public static ApiException InvalidOnBehalfOf() => new(400, ErrorTypes.InvalidRequest, "invalid_on_behalf_of", "X-On-Behalf-Of",
+        "The X-On-Behalf-Of header must be 1 to 150 printable ASCII characters and must not be '*'.");
+
+    public static ApiException InvalidId(string param, string expectedPrefix, string value) => BadRequest(
+        $"Invalid '{param}': '{Truncate(value)}'. Expected an ID that begins with '{expectedPrefix}' followed by letters and digits.",
+        param, "invalid_id");
+
+    public static ApiException FileNotFound(string fileId, string param = "file_id") =>
+        NotFound($"No file found with id '{fileId}'.", param);
+
+    public static ApiException PayloadTooLarge(string message, string? param = null) =>
+        new(413, ErrorTypes.InvalidRequest, "payload_too_large", param, message);
+
+    public static ApiException UnsupportedMediaType(string message) =>
+        new(415, ErrorTypes.InvalidRequest, "unsupported_media_type", null, message);
+
+    /// <summary>Cuts a client-supplied value short before it is echoed in a message.</summary>
+    public static string Truncate(string value, int max = 80) =>
+        value.Length <= max ? value : string.Concat(value.AsSpan(0, max), "…");
+}
