@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Quiver.Core.Extraction;
 
 /// <summary>The detected MIME type and document format of a file.</summary>
-public readonly record struct FileTypeInfo(string MimeType, DocumentFormat Format);
+public readonly record struct FileTypeInfo(string MimeType, DocumentKind Kind);
 
 /// <summary>
 /// Detects a file's type from its name and its first bytes. Magic bytes win over the extension
@@ -18,60 +18,60 @@ public static class FileTypeDetector
 
     private static readonly FrozenDictionary<string, FileTypeInfo> ByExtension = new Dictionary<string, FileTypeInfo>(StringComparer.OrdinalIgnoreCase)
     {
-        [".txt"] = new("text/plain", DocumentFormat.PlainText),
-        [".text"] = new("text/plain", DocumentFormat.PlainText),
-        [".log"] = new("text/plain", DocumentFormat.PlainText),
-        [".md"] = new("text/markdown", DocumentFormat.Markdown),
-        [".markdown"] = new("text/markdown", DocumentFormat.Markdown),
-        [".html"] = new("text/html", DocumentFormat.Html),
-        [".htm"] = new("text/html", DocumentFormat.Html),
-        [".json"] = new("application/json", DocumentFormat.Json),
-        [".jsonl"] = new("application/jsonl", DocumentFormat.Json),
-        [".csv"] = new("text/csv", DocumentFormat.Csv),
-        [".tsv"] = new("text/tab-separated-values", DocumentFormat.Csv),
-        [".pdf"] = new("application/pdf", DocumentFormat.Pdf),
-        [".docx"] = new("application/vnd.openxmlformats-officedocument.wordprocessingml.document", DocumentFormat.Docx),
-        [".pptx"] = new("application/vnd.openxmlformats-officedocument.presentationml.presentation", DocumentFormat.Pptx),
-        [".xlsx"] = new("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", DocumentFormat.Xlsx),
-        [".c"] = new("text/x-c", DocumentFormat.SourceCode),
-        [".h"] = new("text/x-c", DocumentFormat.SourceCode),
-        [".cpp"] = new("text/x-c++", DocumentFormat.SourceCode),
-        [".hpp"] = new("text/x-c++", DocumentFormat.SourceCode),
-        [".cc"] = new("text/x-c++", DocumentFormat.SourceCode),
-        [".cs"] = new("text/x-csharp", DocumentFormat.SourceCode),
-        [".java"] = new("text/x-java", DocumentFormat.SourceCode),
-        [".py"] = new("text/x-python", DocumentFormat.SourceCode),
-        [".rb"] = new("text/x-ruby", DocumentFormat.SourceCode),
-        [".go"] = new("text/x-golang", DocumentFormat.SourceCode),
-        [".rs"] = new("text/x-rust", DocumentFormat.SourceCode),
-        [".js"] = new("text/javascript", DocumentFormat.SourceCode),
-        [".mjs"] = new("text/javascript", DocumentFormat.SourceCode),
-        [".ts"] = new("application/typescript", DocumentFormat.SourceCode),
-        [".tsx"] = new("application/typescript", DocumentFormat.SourceCode),
-        [".php"] = new("text/x-php", DocumentFormat.SourceCode),
-        [".sh"] = new("application/x-sh", DocumentFormat.SourceCode),
-        [".sql"] = new("application/sql", DocumentFormat.SourceCode),
-        [".css"] = new("text/css", DocumentFormat.SourceCode),
-        [".xml"] = new("application/xml", DocumentFormat.SourceCode),
-        [".yaml"] = new("application/yaml", DocumentFormat.SourceCode),
-        [".yml"] = new("application/yaml", DocumentFormat.SourceCode),
-        [".toml"] = new("application/toml", DocumentFormat.SourceCode),
-        [".tex"] = new("text/x-tex", DocumentFormat.SourceCode),
-        [".kt"] = new("text/x-kotlin", DocumentFormat.SourceCode),
-        [".swift"] = new("text/x-swift", DocumentFormat.SourceCode),
-        [".png"] = new("image/png", DocumentFormat.Unsupported),
-        [".jpg"] = new("image/jpeg", DocumentFormat.Unsupported),
-        [".jpeg"] = new("image/jpeg", DocumentFormat.Unsupported),
-        [".gif"] = new("image/gif", DocumentFormat.Unsupported),
-        [".webp"] = new("image/webp", DocumentFormat.Unsupported),
-        [".zip"] = new("application/zip", DocumentFormat.Unsupported),
-        [".gz"] = new("application/gzip", DocumentFormat.Unsupported),
-        [".mp3"] = new("audio/mpeg", DocumentFormat.Unsupported),
-        [".mp4"] = new("video/mp4", DocumentFormat.Unsupported),
+        [".txt"] = new("text/plain", DocumentKind.PlainText),
+        [".text"] = new("text/plain", DocumentKind.PlainText),
+        [".log"] = new("text/plain", DocumentKind.PlainText),
+        [".md"] = new("text/markdown", DocumentKind.Markdown),
+        [".markdown"] = new("text/markdown", DocumentKind.Markdown),
+        [".html"] = new("text/html", DocumentKind.Html),
+        [".htm"] = new("text/html", DocumentKind.Html),
+        [".json"] = new("application/json", DocumentKind.Json),
+        [".jsonl"] = new("application/jsonl", DocumentKind.Json),
+        [".csv"] = new("text/csv", DocumentKind.Csv),
+        [".tsv"] = new("text/tab-separated-values", DocumentKind.Csv),
+        [".pdf"] = new("application/pdf", DocumentKind.Pdf),
+        [".docx"] = new("application/vnd.openxmlformats-officedocument.wordprocessingml.document", DocumentKind.Docx),
+        [".pptx"] = new("application/vnd.openxmlformats-officedocument.presentationml.presentation", DocumentKind.Pptx),
+        [".xlsx"] = new("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", DocumentKind.Xlsx),
+        [".c"] = new("text/x-c", DocumentKind.SourceCode),
+        [".h"] = new("text/x-c", DocumentKind.SourceCode),
+        [".cpp"] = new("text/x-c++", DocumentKind.SourceCode),
+        [".hpp"] = new("text/x-c++", DocumentKind.SourceCode),
+        [".cc"] = new("text/x-c++", DocumentKind.SourceCode),
+        [".cs"] = new("text/x-csharp", DocumentKind.SourceCode),
+        [".java"] = new("text/x-java", DocumentKind.SourceCode),
+        [".py"] = new("text/x-python", DocumentKind.SourceCode),
+        [".rb"] = new("text/x-ruby", DocumentKind.SourceCode),
+        [".go"] = new("text/x-golang", DocumentKind.SourceCode),
+        [".rs"] = new("text/x-rust", DocumentKind.SourceCode),
+        [".js"] = new("text/javascript", DocumentKind.SourceCode),
+        [".mjs"] = new("text/javascript", DocumentKind.SourceCode),
+        [".ts"] = new("application/typescript", DocumentKind.SourceCode),
+        [".tsx"] = new("application/typescript", DocumentKind.SourceCode),
+        [".php"] = new("text/x-php", DocumentKind.SourceCode),
+        [".sh"] = new("application/x-sh", DocumentKind.SourceCode),
+        [".sql"] = new("application/sql", DocumentKind.SourceCode),
+        [".css"] = new("text/css", DocumentKind.SourceCode),
+        [".xml"] = new("application/xml", DocumentKind.SourceCode),
+        [".yaml"] = new("application/yaml", DocumentKind.SourceCode),
+        [".yml"] = new("application/yaml", DocumentKind.SourceCode),
+        [".toml"] = new("application/toml", DocumentKind.SourceCode),
+        [".tex"] = new("text/x-tex", DocumentKind.SourceCode),
+        [".kt"] = new("text/x-kotlin", DocumentKind.SourceCode),
+        [".swift"] = new("text/x-swift", DocumentKind.SourceCode),
+        [".png"] = new("image/png", DocumentKind.Unsupported),
+        [".jpg"] = new("image/jpeg", DocumentKind.Unsupported),
+        [".jpeg"] = new("image/jpeg", DocumentKind.Unsupported),
+        [".gif"] = new("image/gif", DocumentKind.Unsupported),
+        [".webp"] = new("image/webp", DocumentKind.Unsupported),
+        [".zip"] = new("application/zip", DocumentKind.Unsupported),
+        [".gz"] = new("application/gzip", DocumentKind.Unsupported),
+        [".mp3"] = new("audio/mpeg", DocumentKind.Unsupported),
+        [".mp4"] = new("video/mp4", DocumentKind.Unsupported),
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-    private static readonly FileTypeInfo OctetStream = new("application/octet-stream", DocumentFormat.Unsupported);
-    private static readonly FileTypeInfo UnknownText = new("text/plain", DocumentFormat.PlainText);
+    private static readonly FileTypeInfo OctetStream = new("application/octet-stream", DocumentKind.Unsupported);
+    private static readonly FileTypeInfo UnknownText = new("text/plain", DocumentKind.PlainText);
 
     /// <summary>Detects the type of a file named <paramref name="filename"/> starting with <paramref name="head"/>.</summary>
     public static FileTypeInfo Detect(string filename, ReadOnlySpan<byte> head)
@@ -87,12 +87,12 @@ public static class FileTypeDetector
         if (head.StartsWith("PK\x03\x04"u8))
         {
             // OOXML documents are ZIP files; only the extension says which one.
-            return byExtension.Format is DocumentFormat.Docx or DocumentFormat.Pptx or DocumentFormat.Xlsx
+            return byExtension.Kind is DocumentKind.Docx or DocumentKind.Pptx or DocumentKind.Xlsx
                 ? byExtension
                 : ByExtension[".zip"];
         }
 
-        if (head.StartsWith("\x89PNG\r\n\x1a\n"u8))
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         {
             return ByExtension[".png"];
         }
@@ -115,8 +115,8 @@ public static class FileTypeDetector
         if (byExtension.MimeType is not null)
         {
             // A text extension on binary content is not text.
-            return byExtension.Format is not DocumentFormat.Unsupported and not DocumentFormat.Pdf
-                and not DocumentFormat.Docx and not DocumentFormat.Pptx and not DocumentFormat.Xlsx
+            return byExtension.Kind is not DocumentKind.Unsupported and not DocumentKind.Pdf
+                and not DocumentKind.Docx and not DocumentKind.Pptx and not DocumentKind.Xlsx
                 && LooksBinary(head)
                 ? OctetStream
                 : byExtension;

@@ -1,7 +1,7 @@
 namespace Quiver.Core.Extraction;
 
 /// <summary>What kind of document a file is, which decides how its text is extracted.</summary>
-public enum DocumentFormat
+public enum DocumentKind
 {
     /// <summary>No extractor handles it (images, archives, executables, unknown binaries).</summary>
     Unsupported,

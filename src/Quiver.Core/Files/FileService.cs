@@ -1,0 +1,76 @@
+using Quiver.Core.Errors;
+using Quiver.Core.Extraction;
+using Quiver.Core.Ids;
+using Quiver.Core.Tenancy;
+
+namespace Quiver.Core.Files;
+
+/// <summary>The Files use cases on top of the metadata repository and the blob store.</summary>
+internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGenerator ids, TimeProvider time)
+{
+    /// <summary>
+    /// Turns a staged upload into a File: validates the request's fields, detects the type from the
+    /// first bytes and the name, moves the bytes under the new id and records the row. On any
+    /// failure the staged bytes are discarded, so a rejected upload changes nothing.
+    /// </summary>
+    public async Task<FileRecord> CreateAsync(Principal principal, string? filename, string? purpose, StagedBlob staged, CancellationToken ct)
+    {
+        string? committedId = null;
+        try
+        {
+            if (string.IsNullOrEmpty(purpose))
+            {
+                throw ApiErrors.BadRequest("Missing required parameter: 'purpose'.", "purpose", "missing_required_parameter");
+            }
+
+            if (!FilePurposes.Upload.Contains(purpose))
+            {
+                throw ApiErrors.BadRequest(
+                    $"Invalid 'purpose': '{ApiErrors.Truncate(purpose)}'. Expected one of: {string.Join(", ", FilePurposes.Upload.Order(StringComparer.Ordinal))}.",
+                    "purpose", "invalid_value");
+            }
+
+            var name = FileNames.Validate(filename);
+            if (staged.Length == 0)
+            {
+                throw ApiErrors.BadRequest("The uploaded file is empty. Upload a file with content.", "file", "empty_file");
+            }
+
+            var type = FileTypeDetector.Detect(name, staged.Head);
+            var file = new FileRecord(ids.NewId(IdPrefixes.File), principal.Project, principal.User, name, purpose,
+                staged.Length, type.MimeType, time.GetUtcNow().ToUnixTimeSeconds());
+            await blobs.CommitAsync(staged, file.Id, ct);
+            committedId = file.Id;
+            await files.InsertAsync(file, ct);
+            return file;
+        }
+        catch
+        {
+            if (committedId is not null)
+            {
+                await blobs.DeleteAsync(committedId, CancellationToken.None);
+            }
+            else
+            {
+                await blobs.DiscardAsync(staged);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The principal's file or a 404 naming it.</summary>
+    public async Task<FileRecord> GetAsync(Principal principal, string fileId, CancellationToken ct) =>
+        await files.GetAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
+
+    /// <summary>Deletes the principal's file and its bytes, or a 404.</summary>
+    public async Task DeleteAsync(Principal principal, string fileId, CancellationToken ct)
+    {
+        if (!await files.DeleteAsync(principal, fileId, ct))
+        {
+            throw ApiErrors.FileNotFound(fileId);
+        }
+
+        await blobs.DeleteAsync(fileId, ct);
+    }
+}

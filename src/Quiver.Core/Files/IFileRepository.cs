@@ -1,0 +1,21 @@
+using Quiver.Core.Paging;
+using Quiver.Core.Tenancy;
+
+namespace Quiver.Core.Files;
+
+/// <summary>File metadata, always scoped by principal.</summary>
+public interface IFileRepository
+{
+    /// <summary>Stores a new file row.</summary>
+    Task InsertAsync(FileRecord file, CancellationToken ct);
+
+    /// <summary>The principal's file, or null when it does not exist or belongs to someone else.</summary>
+    Task<FileRecord?> GetAsync(Principal principal, string fileId, CancellationToken ct);
+
+    /// <summary>A keyset page of the principal's files, optionally only one purpose.</summary>
+    /// <exception cref="Errors.ApiException">400 when a cursor names no file of the principal.</exception>
+    Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct);
+
+    /// <summary>Deletes the principal's file row; false when there was none.</summary>
+    Task<bool> DeleteAsync(Principal principal, string fileId, CancellationToken ct);
+}

@@ -1,0 +1,30 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Quiver.Server.Contracts;
+
+namespace Quiver.Server.Json;
+
+/// <summary>
+/// Source-generated serialisation for every wire type. Names are snake_case; nulls are written
+/// (the contract needs <c>last_error: null</c> and <c>param</c>/<c>code</c> present when null).
+/// </summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ErrorEnvelope))]
+[JsonSerializable(typeof(FileObject))]
+[JsonSerializable(typeof(FileDeleted))]
+[JsonSerializable(typeof(ListResponse<FileObject>))]
+[JsonSerializable(typeof(HealthStatus))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The options every response is written with: the generated metadata plus relaxed escaping,
+    /// so messages read <c>'file_id'</c> rather than <c>\u0027file_id\u0027</c>. Safe because
+    /// bodies are served as application/json, never embedded in HTML.
+    /// </summary>
+    public static readonly ApiJsonContext Wire = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
