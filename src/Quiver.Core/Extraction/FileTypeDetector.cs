@@ -2,9 +2,6 @@ using System.Collections.Frozen;
 
 namespace Quiver.Core.Extraction;
 
-/// <summary>The detected MIME type and document format of a file.</summary>
-public readonly record struct FileTypeInfo(string MimeType, DocumentKind Kind);
-
 /// <summary>
 /// Detects a file's type from its name and its first bytes. Magic bytes win over the extension
 /// for binary formats (a PDF renamed to .txt is still a PDF); text formats are told apart by
@@ -68,6 +65,11 @@ public static class FileTypeDetector
         [".gz"] = new("application/gzip", DocumentKind.Unsupported),
         [".mp3"] = new("audio/mpeg", DocumentKind.Unsupported),
         [".mp4"] = new("video/mp4", DocumentKind.Unsupported),
+        [".doc"] = new("application/msword", DocumentKind.Unsupported),
+        [".xls"] = new("application/vnd.ms-excel", DocumentKind.Unsupported),
+        [".ppt"] = new("application/vnd.ms-powerpoint", DocumentKind.Unsupported),
+        [".rtf"] = new("application/rtf", DocumentKind.Unsupported),
+        [".svg"] = new("image/svg+xml", DocumentKind.Unsupported),
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
     private static readonly FileTypeInfo OctetStream = new("application/octet-stream", DocumentKind.Unsupported);
@@ -79,17 +81,26 @@ public static class FileTypeDetector
         var extension = Path.GetExtension(filename);
         ByExtension.TryGetValue(extension, out var byExtension);
 
-        if (head.StartsWith("%PDF-"u8))
+        // PDF readers accept junk before the header, so a file named .pdf may have it a few bytes in.
+        if (head.StartsWith("%PDF-"u8) || (byExtension.Format == DocumentKind.Pdf && head.IndexOf("%PDF-"u8) >= 0))
         {
             return ByExtension[".pdf"];
         }
 
-        if (head.StartsWith("PK\x03\x04"u8))
+        if (head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8))
         {
             // OOXML documents are ZIP files; only the extension says which one.
-            return byExtension.Kind is DocumentKind.Docx or DocumentKind.Pptx or DocumentKind.Xlsx
+            return IsOoxml(byExtension.Format) ? byExtension : ByExtension[".zip"];
+        }
+
+        if (head.StartsWith(CompoundFileSignature))
+        {
+            // An OLE compound file is either a legacy .doc/.xls/.ppt or a password-protected OOXML
+            // document (Office wraps encrypted packages this way); keep the extension's type so the
+            // extractor can say which.
+            return IsOoxml(byExtension.Format) || extension.ToLowerInvariant() is ".doc" or ".xls" or ".ppt"
                 ? byExtension
-                : ByExtension[".zip"];
+                : OctetStream;
         }
 
         if (head.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
@@ -115,25 +126,59 @@ public static class FileTypeDetector
         if (byExtension.MimeType is not null)
         {
             // A text extension on binary content is not text.
-            return byExtension.Kind is not DocumentKind.Unsupported and not DocumentKind.Pdf
-                and not DocumentKind.Docx and not DocumentKind.Pptx and not DocumentKind.Xlsx
-                && LooksBinary(head)
+            return byExtension.Format is not DocumentKind.Unsupported && !IsBinaryFormat(byExtension.Format) && LooksBinary(head)
                 ? OctetStream
                 : byExtension;
         }
 
-        return head.Length > 0 && !LooksBinary(head) ? UnknownText : OctetStream;
-    }
-
-    /// <summary>True when the bytes contain NUL or are not valid UTF-8 (allowing a truncated last character).</summary>
-    private static bool LooksBinary(ReadOnlySpan<byte> head)
-    {
-        if (head.Contains((byte)0))
+        if (head.Length == 0 || LooksBinary(head))
         {
-            return true;
+            return OctetStream;
         }
 
-        var status = System.Text.Unicode.Utf8.ToUtf16(head, new char[head.Length], out var read, out _, replaceInvalidSequences: false, isFinalBlock: false);
-        return status == System.Buffers.OperationStatus.InvalidData && read < head.Length;
+        return LooksLikeHtml(head) ? ByExtension[".html"] : UnknownText;
     }
+
+    /// <summary>The OLE2 compound file header (legacy Office files and encrypted OOXML packages).</summary>
+    internal static ReadOnlySpan<byte> CompoundFileSignature => [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+    private static bool IsOoxml(DocumentKind format) =>
+        format is DocumentKind.Docx or DocumentKind.Pptx or DocumentKind.Xlsx;
+
+    private static bool IsBinaryFormat(DocumentKind format) => format == DocumentKind.Pdf || IsOoxml(format);
+
+    /// <summary>
+    /// True for content that is not text: NUL bytes or C0 control characters that text does not
+    /// use. UTF-16/32 text with a BOM is text; bytes that are not UTF-8 but have no such controls
+    /// are taken as Latin-1/Windows-1252 text.
+    /// </summary>
+    private static bool LooksBinary(ReadOnlySpan<byte> head)
+    {
+        if (TextDecoding.HasWideBom(head))
+        {
+            return false;
+        }
+
+        foreach (var b in head)
+        {
+            // Allowed: tab, LF, VT, FF, CR, SUB (DOS end of file) and ESC (ANSI colours in logs).
+            if (b < 0x20 && b is not (0x09 or 0x0A or 0x0B or 0x0C or 0x0D or 0x1A or 0x1B))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when text without a known extension starts like an HTML document.</summary>
+    private static bool LooksLikeHtml(ReadOnlySpan<byte> head)
+    {
+        var start = head.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? head[3..] : head;
+        start = start.TrimStart(" \t\r\n"u8);
+        return StartsWithIgnoreCase(start, "<!doctype html"u8) || StartsWithIgnoreCase(start, "<html"u8);
+    }
+
+    private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> prefix) =>
+        value.Length >= prefix.Length && System.Text.Ascii.EqualsIgnoreCase(value[..prefix.Length], prefix);
 }

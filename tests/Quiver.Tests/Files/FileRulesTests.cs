@@ -47,7 +47,7 @@ public sealed class FileRulesTests
     {
         var type = FileTypeDetector.Detect(name, Encoding.Latin1.GetBytes(head));
         Assert.Equal(mime, type.MimeType);
-        Assert.Equal(kind, type.Kind);
+        Assert.Equal(kind, type.Format);
     }
 
     [Fact]
