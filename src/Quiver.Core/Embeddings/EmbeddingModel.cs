@@ -1,0 +1,61 @@
+using Microsoft.Extensions.AI;
+
+namespace Quiver.Core.Embeddings;
+
+/// <summary>
+/// A registered embedding model: its <see cref="Info"/> and generator, plus the two calls ingestion
+/// and search make. Every vector returned is unit length with <see cref="EmbeddingModelInfo.Dimensions"/>
+/// entries, so cosine similarity is a dot product.
+/// </summary>
+internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerator<string, Embedding<float>> generator)
+{
+    public EmbeddingModelInfo Info { get; } = info;
+
+    public IEmbeddingGenerator<string, Embedding<float>> Generator { get; } = generator;
+
+    /// <summary>Embeds document chunks (no query prefix); one vector per text, in order.</summary>
+    /// <exception cref="EmbeddingException">The model failed; see <see cref="EmbeddingException.IsTransient"/>.</exception>
+    public async Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count == 0)
+        {
+            return [];
+        }
+
+        var embeddings = await Generator.GenerateAsync(texts, cancellationToken: ct);
+        if (embeddings.Count != texts.Count)
+        {
+            throw new EmbeddingException(
+                $"Embedding model '{Info.Id}' returned {embeddings.Count} embeddings for {texts.Count} inputs.",
+                isTransient: false);
+        }
+
+        var vectors = new float[texts.Count][];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            var vector = embeddings[i].Vector;
+            if (vector.Length != Info.Dimensions)
+            {
+                throw new EmbeddingException(
+                    $"Embedding model '{Info.Id}' returned {vector.Length} dimensions but is registered with {Info.Dimensions}.",
+                    isTransient: false);
+            }
+
+            // Copy and normalise: generators other than ours (tests, future providers) need not return unit vectors.
+            vectors[i] = vector.ToArray();
+            EmbeddingVectors.Normalize(vectors[i]);
+        }
+
+        return vectors;
+    }
+
+    /// <summary>Embeds a search query, applying the model's query prefix.</summary>
+    /// <exception cref="EmbeddingException">The model failed; see <see cref="EmbeddingException.IsTransient"/>.</exception>
+    public async Task<float[]> EmbedQueryAsync(string query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var vectors = await EmbedDocumentsAsync([Info.QueryPrefix + query], ct);
+        return vectors[0];
+    }
+}
