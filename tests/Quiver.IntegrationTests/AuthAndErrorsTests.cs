@@ -134,7 +134,7 @@ public sealed class UnhandledErrorTests : IAsyncLifetime
 
         public Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct) => throw Boom();
 
-        public Task<bool> DeleteAsync(Principal principal, string fileId, CancellationToken ct) => throw Boom();
+        public Task<IReadOnlyList<string>?> DeleteAsync(Principal principal, string fileId, CancellationToken ct) => throw Boom();
     }
 }
 

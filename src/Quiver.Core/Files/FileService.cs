@@ -6,7 +6,7 @@ using Quiver.Core.Tenancy;
 namespace Quiver.Core.Files;
 
 /// <summary>The Files use cases on top of the metadata repository and the blob store.</summary>
-internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGenerator ids, TimeProvider time)
+internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGenerator ids, TimeProvider time, Ingestion.IngestionSignals signals)
 {
     /// <summary>
     /// Turns a staged upload into a File: validates the request's fields, detects the type from the
@@ -63,12 +63,13 @@ internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGe
     public async Task<FileRecord> GetAsync(Principal principal, string fileId, CancellationToken ct) =>
         await files.GetAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
 
-    /// <summary>Deletes the principal's file and its bytes, or a 404.</summary>
+    /// <summary>Deletes the principal's file, detaches it everywhere and stops its in-flight work (D8), or a 404.</summary>
     public async Task DeleteAsync(Principal principal, string fileId, CancellationToken ct)
     {
-        if (!await files.DeleteAsync(principal, fileId, ct))
+        var stores = await files.DeleteAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
+        foreach (var store in stores)
         {
-            throw ApiErrors.FileNotFound(fileId);
+            signals.CancelRunning(store, fileId);
         }
 
         await blobs.DeleteAsync(fileId, ct);

@@ -16,6 +16,9 @@ public interface IFileRepository
     /// <exception cref="Errors.ApiException">400 when a cursor names no file of the principal.</exception>
     Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct);
 
-    /// <summary>Deletes the principal's file row; false when there was none.</summary>
-    Task<bool> DeleteAsync(Principal principal, string fileId, CancellationToken ct);
+    /// <summary>
+    /// Deletes the principal's file and, in the same transaction, detaches it from every vector
+    /// store (D8). Returns the stores it was attached to, or null when there was no such file.
+    /// </summary>
+    Task<IReadOnlyList<string>?> DeleteAsync(Principal principal, string fileId, CancellationToken ct);
 }

@@ -2,11 +2,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Quiver.Core.Chunking;
+using Quiver.Core.Embeddings;
+using Quiver.Core.Extraction;
 using Quiver.Core.Files;
+using Quiver.Core.Ingestion;
 using Quiver.Core.Ids;
 using Quiver.Core.Keys;
 using Quiver.Core.Storage;
 using Quiver.Core.Storage.Sqlite;
+using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Hosting;
 
@@ -30,6 +35,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IIdGenerator, RandomIdGenerator>();
         services.TryAddSingleton<ReadinessState>();
         services.TryAddSingleton<FileService>();
+        services.TryAddSingleton<VectorStoreService>();
 
         var provider = builder.Configuration["Quiver:Storage:Provider"] ?? "sqlite";
         switch (provider.ToLowerInvariant())
@@ -42,7 +48,28 @@ public static class QuiverCoreRegistration
                     $"Quiver:Storage:Provider is '{provider}'; supported values: sqlite.");
         }
 
+        // After storage: hosted services start in registration order, and workers need the schema.
+        services.AddQuiverEmbeddings(builder.Configuration);
+        AddIngestion(services);
+
         return builder;
+    }
+
+    private static void AddIngestion(IServiceCollection services)
+    {
+        services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section)
+            .Validate(o => o.Workers >= 0, "Quiver:Ingestion:Workers must be 0 (one per processor) or more.")
+            .Validate(o => o.LeaseSeconds >= 3, "Quiver:Ingestion:LeaseSeconds must be at least 3.")
+            .Validate(o => o.MaxAttempts >= 1, "Quiver:Ingestion:MaxAttempts must be at least 1.")
+            .ValidateOnStart();
+        services.AddOptions<ExtractionOptions>().BindConfiguration(ExtractionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IDocumentExtractor, DocumentExtractor>();
+        services.TryAddSingleton(TextChunker.Instance);
+        services.TryAddSingleton<IngestionSignals>();
+        services.TryAddSingleton<IngestionPipeline>();
+        services.AddHostedService<IngestionWorker>();
+        services.AddSingleton<IngestionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestionSweeper>());
     }
 
     private static void AddSqlite(IServiceCollection services)
@@ -57,6 +84,8 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileSystemBlobStore>());
         services.TryAddSingleton<IFileRepository, SqliteFileRepository>();
         services.TryAddSingleton<IApiKeyStore, SqliteApiKeyStore>();
+        services.TryAddSingleton<IVectorStoreRepository, SqliteVectorStoreRepository>();
+        services.TryAddSingleton<IIngestionJobStore, SqliteIngestionJobStore>();
         services.TryAddSingleton<SqliteStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<SqliteStorageInitializer>());

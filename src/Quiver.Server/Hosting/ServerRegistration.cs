@@ -53,5 +53,8 @@ internal static class ServerRegistration
     {
         var api = app.MapGroup(prefix).WithMetadata(new DialectMetadata(dialect));
         api.MapFiles(namePrefix);
+        api.MapVectorStores(namePrefix);
+        api.MapVectorStoreFiles(namePrefix);
+        api.MapFileBatches(namePrefix);
     }
 }

@@ -15,6 +15,20 @@ namespace Quiver.Server.Json;
 [JsonSerializable(typeof(FileDeleted))]
 [JsonSerializable(typeof(ListResponse<FileObject>))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(VectorStoreObject))]
+[JsonSerializable(typeof(ListResponse<VectorStoreObject>))]
+[JsonSerializable(typeof(VectorStoreDeleted))]
+[JsonSerializable(typeof(VectorStoreFileObject))]
+[JsonSerializable(typeof(ListResponse<VectorStoreFileObject>))]
+[JsonSerializable(typeof(VectorStoreFileDeleted))]
+[JsonSerializable(typeof(FileBatchObject))]
+[JsonSerializable(typeof(FileContentObject))]
+[JsonSerializable(typeof(FileContentPage))]
+[JsonSerializable(typeof(CreateVectorStoreRequest))]
+[JsonSerializable(typeof(UpdateVectorStoreRequest))]
+[JsonSerializable(typeof(CreateVectorStoreFileRequest))]
+[JsonSerializable(typeof(UpdateVectorStoreFileRequest))]
+[JsonSerializable(typeof(CreateFileBatchRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>

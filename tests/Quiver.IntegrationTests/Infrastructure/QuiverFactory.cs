@@ -21,7 +21,15 @@ public class QuiverFactory : WebApplicationFactory<Program>
         Directory.CreateDirectory(DataDir);
         _settings["Quiver:DataDir"] = DataDir;
         _settings["QUIVER_API_KEY"] = AdminKey;
+        _settings["Quiver:Embeddings:Default"] = TestEmbeddingGenerator.ModelId;
+        _settings["Quiver:Ingestion:Workers"] = "2";
     }
+
+    /// <summary>The deterministic embedder registered as the default model (unless <see cref="UseRealEmbeddings"/>).</summary>
+    public TestEmbeddingGenerator Embedder { get; } = new();
+
+    /// <summary>Use the configured local ONNX models instead of the test embedder.</summary>
+    public bool UseRealEmbeddings { get; init; }
 
     public string DataDir { get; }
 
@@ -43,6 +51,15 @@ public class QuiverFactory : WebApplicationFactory<Program>
         }
 
         builder.UseEnvironment("Testing");
+        if (UseRealEmbeddings)
+        {
+            builder.UseSetting("Quiver:Embeddings:Default", null);
+        }
+        else
+        {
+            builder.ConfigureServices(services => TestEmbeddingGenerator.Register(services, Embedder));
+        }
+
         if (ConfigureTestServices is { } configure)
         {
             builder.ConfigureServices(configure);

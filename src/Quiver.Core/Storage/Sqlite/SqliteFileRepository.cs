@@ -60,11 +60,26 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
     }
 
     /// <inheritdoc/>
-    public Task<bool> DeleteAsync(Principal principal, string fileId, CancellationToken ct) =>
-        database.WriteAsync(async (connection, transaction) =>
-            await connection.Command("DELETE FROM files WHERE project = @project AND owner = @owner AND id = @id", transaction)
+    public Task<IReadOnlyList<string>?> DeleteAsync(Principal principal, string fileId, CancellationToken ct) =>
+        database.WriteAsync<IReadOnlyList<string>?>(async (connection, transaction) =>
+        {
+            var deleted = await connection.Command("DELETE FROM files WHERE project = @project AND owner = @owner AND id = @id", transaction)
                 .With("@project", principal.Project).With("@owner", principal.User).With("@id", fileId)
-                .ExecuteNonQueryAsync(ct) == 1, ct);
+                .ExecuteNonQueryAsync(ct) == 1;
+            if (!deleted)
+            {
+                return null;
+            }
+
+            var stores = await SqliteVectorStoreRepository.ReadStringsAsync(
+                connection.Command("SELECT vector_store_id FROM vector_store_files WHERE file_id = @id", transaction).With("@id", fileId), ct);
+            foreach (var store in stores)
+            {
+                await SqliteVectorStoreRepository.RemoveFileFromStoreAsync(connection, transaction, store, fileId, ct);
+            }
+
+            return stores;
+        }, ct);
 
     internal static FileRecord Map(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),

@@ -33,6 +33,107 @@ internal static class SqliteMigrations
         );
         CREATE INDEX ix_files_principal ON files (project, owner, created_at, id);
         """,
+
+        // 2: vector stores, their files, batches, ingestion jobs, chunks with vectors and FTS5.
+        """
+        CREATE TABLE vector_stores (
+            id TEXT PRIMARY KEY,
+            project TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            name TEXT,
+            description TEXT,
+            metadata TEXT NOT NULL,
+            embedding_model TEXT NOT NULL,
+            embedding_dimensions INTEGER NOT NULL,
+            expires_after_days INTEGER,
+            expires_at INTEGER,
+            expired INTEGER NOT NULL DEFAULT 0,
+            last_active_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_vector_stores_principal ON vector_stores (project, owner, created_at, id);
+
+        -- One row per attached file. `generation` increases with every (re-)attach and every
+        -- cancel/detach: it is the fence that publication checks.
+        CREATE TABLE vector_store_files (
+            vector_store_id TEXT NOT NULL REFERENCES vector_stores (id) ON DELETE CASCADE,
+            file_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            last_error_code TEXT,
+            last_error_message TEXT,
+            attributes TEXT NOT NULL,
+            chunking_requested TEXT,
+            chunk_max_tokens INTEGER NOT NULL,
+            chunk_overlap_tokens INTEGER NOT NULL,
+            usage_bytes INTEGER NOT NULL DEFAULT 0,
+            parsed_text TEXT,
+            batch_id TEXT,
+            generation INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (vector_store_id, file_id)
+        );
+        CREATE INDEX ix_vector_store_files_list ON vector_store_files (vector_store_id, created_at, file_id);
+        CREATE INDEX ix_vector_store_files_status ON vector_store_files (vector_store_id, status);
+        CREATE INDEX ix_vector_store_files_file ON vector_store_files (file_id);
+
+        CREATE TABLE file_batches (
+            id TEXT PRIMARY KEY,
+            vector_store_id TEXT NOT NULL REFERENCES vector_stores (id) ON DELETE CASCADE,
+            cancelled INTEGER NOT NULL DEFAULT 0,
+            idempotency_key TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX ux_file_batches_idempotency ON file_batches (vector_store_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+        -- A batch member keeps its own status, moved in the same transaction as the file row
+        -- while the row's current attach belongs to this batch; batch counts aggregate these.
+        CREATE TABLE file_batch_members (
+            batch_id TEXT NOT NULL REFERENCES file_batches (id) ON DELETE CASCADE,
+            file_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, file_id)
+        );
+        CREATE INDEX ix_file_batch_members_list ON file_batch_members (batch_id, created_at, file_id);
+
+        -- Work to do. A job row exists while its file is in_progress; claims take a lease.
+        CREATE TABLE ingestion_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            vector_store_id TEXT NOT NULL REFERENCES vector_stores (id) ON DELETE CASCADE,
+            file_id TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until_ms INTEGER,
+            not_before_ms INTEGER NOT NULL,
+            deadline_ms INTEGER NOT NULL,
+            UNIQUE (vector_store_id, file_id)
+        );
+        CREATE INDEX ix_ingestion_jobs_claim ON ingestion_jobs (state, not_before_ms);
+        CREATE INDEX ix_ingestion_jobs_store ON ingestion_jobs (vector_store_id, state);
+
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            vector_store_id TEXT NOT NULL REFERENCES vector_stores (id) ON DELETE CASCADE,
+            file_id TEXT NOT NULL,
+            chunk_index INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            token_count INTEGER NOT NULL,
+            embedding BLOB NOT NULL
+        );
+        CREATE INDEX ix_chunks_file ON chunks (vector_store_id, file_id, chunk_index);
+
+        CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+            text, content = 'chunks', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

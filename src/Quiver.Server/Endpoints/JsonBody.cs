@@ -1,0 +1,156 @@
+using System.Text.Json;
+using Quiver.Core.Errors;
+
+namespace Quiver.Server.Endpoints;
+
+/// <summary>
+/// Reads JSON request bodies and their fields with exact, parameter-named errors. Handlers
+/// parse by hand rather than bind to records so that "missing", "null" and "wrong type" can
+/// each be told apart and answered precisely.
+/// </summary>
+internal static class JsonBody
+{
+    /// <summary>The body as a JSON object; an empty body is <c>{}</c> when <paramref name="allowEmpty"/>.</summary>
+    public static async Task<JsonElement> ReadObjectAsync(HttpRequest request, bool allowEmpty, CancellationToken ct)
+    {
+        // JSON bodies are small (the server's body limit applies); buffering tells "empty" apart from "invalid".
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        if (buffer.Length == 0 || IsWhitespace(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            return allowEmpty ? Empty() : throw ApiErrors.BadRequest("The request body is empty. Send a JSON object.", code: "invalid_json");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException)
+        {
+            throw ApiErrors.BadRequest("We could not parse the JSON body of your request. Send a valid JSON object.", code: "invalid_json");
+        }
+
+        using (document)
+        {
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? document.RootElement.Clone()
+                : throw ApiErrors.BadRequest("The request body must be a JSON object.", code: "invalid_json");
+        }
+    }
+
+    private static bool IsWhitespace(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept(" \t\r\n"u8) < 0;
+
+    private static JsonElement Empty()
+    {
+        using var empty = JsonDocument.Parse("{}");
+        return empty.RootElement.Clone();
+    }
+
+    /// <summary>The property if present (even when null).</summary>
+    public static JsonElement? Get(this JsonElement body, string name) => body.TryGetProperty(name, out var value) ? value : null;
+
+    /// <summary>An optional string (null and absent both give null), at most <paramref name="maxLength"/> characters.</summary>
+    public static string? OptionalString(this JsonElement body, string name, int maxLength)
+    {
+        if (body.Get(name) is not { } value || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw InvalidType(name, "a string", value);
+        }
+
+        var text = value.GetString()!;
+        return text.Length <= maxLength
+            ? text
+            : throw ApiErrors.BadRequest($"Invalid '{name}': string too long. Expected at most {maxLength} characters, got {text.Length}.", name, "string_above_max_length");
+    }
+
+    /// <summary>A required non-empty string.</summary>
+    public static string RequiredString(this JsonElement body, string name, int maxLength) =>
+        body.OptionalString(name, maxLength) is { Length: > 0 } value
+            ? value
+            : throw ApiErrors.BadRequest($"Missing required parameter: '{name}'.", name, "missing_required_parameter");
+
+    /// <summary>An optional boolean.</summary>
+    public static bool? OptionalBool(this JsonElement body, string name) =>
+        body.Get(name) switch
+        {
+            null => null,
+            { ValueKind: JsonValueKind.Null } => null,
+            { ValueKind: JsonValueKind.True } => true,
+            { ValueKind: JsonValueKind.False } => false,
+            { } other => throw InvalidType(name, "a boolean", other),
+        };
+
+    /// <summary>An optional array of strings (null when absent or null).</summary>
+    public static IReadOnlyList<string>? OptionalStringArray(this JsonElement body, string name)
+    {
+        if (body.Get(name) is not { } value || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw InvalidType(name, "an array of strings", value);
+        }
+
+        var items = new List<string>(value.GetArrayLength());
+        foreach (var item in value.EnumerateArray())
+        {
+            items.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw InvalidType($"{name}[{items.Count}]", "a string", item));
+        }
+
+        return items;
+    }
+
+    /// <summary>An optional <c>expires_after</c>: <c>(present, days or null)</c>.</summary>
+    public static (bool Present, int? Days) ExpiresAfter(this JsonElement body, int minDays, int maxDays)
+    {
+        const string name = "expires_after";
+        if (body.Get(name) is not { } value)
+        {
+            return (false, null);
+        }
+
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return (true, null);
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw InvalidType(name, "an object", value);
+        }
+
+        if (value.Get("anchor") is not { ValueKind: JsonValueKind.String } anchor || anchor.GetString() != "last_active_at")
+        {
+            throw ApiErrors.BadRequest("Invalid 'expires_after.anchor': expected 'last_active_at'.", name, "invalid_value");
+        }
+
+        if (value.Get("days") is not { ValueKind: JsonValueKind.Number } days || !days.TryGetInt32(out var n) || n < minDays || n > maxDays)
+        {
+            throw ApiErrors.BadRequest($"Invalid 'expires_after.days': expected an integer from {minDays} to {maxDays}.", name, "invalid_value");
+        }
+
+        return (true, n);
+    }
+
+    public static ApiException InvalidType(string name, string expected, JsonElement actual) =>
+        ApiErrors.BadRequest($"Invalid type for '{name}': expected {expected}, but got {Describe(actual.ValueKind)}.", name.Split('[', '.')[0], "invalid_type");
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Null => "null",
+        _ => "an unknown value",
+    };
+}
