@@ -56,5 +56,6 @@ internal static class ServerRegistration
         api.MapVectorStores(namePrefix);
         api.MapVectorStoreFiles(namePrefix);
         api.MapFileBatches(namePrefix);
+        api.MapEmbeddings(namePrefix);
     }
 }

@@ -29,6 +29,11 @@ namespace Quiver.Server.Json;
 [JsonSerializable(typeof(CreateVectorStoreFileRequest))]
 [JsonSerializable(typeof(UpdateVectorStoreFileRequest))]
 [JsonSerializable(typeof(CreateFileBatchRequest))]
+[JsonSerializable(typeof(EmbeddingsRequest))]
+[JsonSerializable(typeof(EmbeddingsResponse))]
+[JsonSerializable(typeof(EmbeddingsBase64Response))]
+[JsonSerializable(typeof(SimpleList<EmbeddingModelObject>))]
+[JsonSerializable(typeof(SimpleList<ModelObject>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -47,15 +47,16 @@ public class QuiverFactory : WebApplicationFactory<Program>
     {
         foreach (var (key, value) in _settings)
         {
+            if (UseRealEmbeddings && key == "Quiver:Embeddings:Default")
+            {
+                continue; // the server's own default model
+            }
+
             builder.UseSetting(key, value);
         }
 
         builder.UseEnvironment("Testing");
-        if (UseRealEmbeddings)
-        {
-            builder.UseSetting("Quiver:Embeddings:Default", null);
-        }
-        else
+        if (!UseRealEmbeddings)
         {
             builder.ConfigureServices(services => TestEmbeddingGenerator.Register(services, Embedder));
         }
