@@ -9,6 +9,7 @@ using Quiver.Core.Files;
 using Quiver.Core.Ingestion;
 using Quiver.Core.Ids;
 using Quiver.Core.Keys;
+using Quiver.Core.Search;
 using Quiver.Core.Storage;
 using Quiver.Core.Storage.Sqlite;
 using Quiver.Core.VectorStores;
@@ -36,6 +37,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<ReadinessState>();
         services.TryAddSingleton<FileService>();
         services.TryAddSingleton<VectorStoreService>();
+        services.TryAddSingleton<VectorStoreSearchService>();
 
         var provider = builder.Configuration["Quiver:Storage:Provider"] ?? "sqlite";
         switch (provider.ToLowerInvariant())
@@ -86,6 +88,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IApiKeyStore, SqliteApiKeyStore>();
         services.TryAddSingleton<IVectorStoreRepository, SqliteVectorStoreRepository>();
         services.TryAddSingleton<IIngestionJobStore, SqliteIngestionJobStore>();
+        services.TryAddSingleton<IChunkSearchStore, SqliteChunkSearchStore>();
         services.TryAddSingleton<SqliteStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<SqliteStorageInitializer>());

@@ -1,4 +1,4 @@
 namespace Quiver.Core.Search;
 
 /// <summary>A chunk (by its store-internal key) and a score; higher is better.</summary>
-internal readonly record struct SearchHit(long Key, float Score);
+public readonly record struct SearchHit(long Key, float Score);

@@ -56,6 +56,7 @@ internal static class ServerRegistration
         api.MapVectorStores(namePrefix);
         api.MapVectorStoreFiles(namePrefix);
         api.MapFileBatches(namePrefix);
+        api.MapSearch(namePrefix);
         api.MapEmbeddings(namePrefix);
     }
 }

@@ -134,6 +134,18 @@ internal static class SqliteMigrations
             INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
         END;
         """,
+
+        // 3: a per-store counter bumped by every chunk insert and delete, so search caches know
+        // cheaply whether the store's chunks changed since they were loaded.
+        """
+        ALTER TABLE vector_stores ADD COLUMN chunks_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TRIGGER chunks_version_insert AFTER INSERT ON chunks BEGIN
+            UPDATE vector_stores SET chunks_version = chunks_version + 1 WHERE id = new.vector_store_id;
+        END;
+        CREATE TRIGGER chunks_version_delete AFTER DELETE ON chunks BEGIN
+            UPDATE vector_stores SET chunks_version = chunks_version + 1 WHERE id = old.vector_store_id;
+        END;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

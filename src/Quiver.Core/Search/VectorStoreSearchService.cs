@@ -1,0 +1,112 @@
+using Quiver.Core.Embeddings;
+using Quiver.Core.Tenancy;
+using Quiver.Core.VectorStores;
+
+namespace Quiver.Core.Search;
+
+/// <summary>
+/// Search over one vector store (D10): filter files, retrieve dense and lexical candidates from
+/// the allowed files only, fuse, cut to <c>max_num_results</c>, apply the threshold, attach text.
+///
+/// Scores: hybrid uses reciprocal rank fusion normalised to [0,1] (a chunk ranked first by both
+/// retrievers scores 1); with explicit <c>hybrid_search</c> weights, a weighted sum of cosine and
+/// max-normalised BM25; <c>ranker: none</c> is the cosine clamped to [0,1]. Several queries are
+/// each searched and merged by their best score. Scores are monotone with rank.
+/// </summary>
+internal sealed class VectorStoreSearchService(
+    IVectorStoreRepository stores,
+    IChunkSearchStore chunks,
+    IEmbeddingModelRegistry models,
+    TimeProvider time)
+{
+    /// <summary>Candidates taken from each retriever before fusion: enough depth for rank fusion to matter.</summary>
+    public const int MinCandidates = 100;
+
+    public async Task<SearchResult> SearchAsync(Principal principal, string storeId, SearchRequest request, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var store = await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
+        if (store.IsExpired(now))
+        {
+            throw VectorStoreErrors.StoreExpired(storeId);
+        }
+
+        var queries = request.RewriteQuery ? request.Queries.Select(QueryRewriter.Rewrite).ToList() : request.Queries;
+        var result = await SearchStoreAsync(store, queries, request, ct);
+
+        // Activity slides the expiry clock; at most one write per store per second.
+        if (store.LastActiveAt < now)
+        {
+            await stores.TouchStoreAsync(storeId, now, ct);
+        }
+
+        return result;
+    }
+
+    /// <summary>The search itself, without ownership checks or side effects (also used by benchmarks).</summary>
+    public async Task<SearchResult> SearchStoreAsync(VectorStoreRecord store, IReadOnlyList<string> queries, SearchRequest request, CancellationToken ct)
+    {
+        var files = await chunks.GetSearchableFilesAsync(store.Id, ct);
+        IReadOnlySet<string>? allowed = null;
+        if (request.Filter is { } filter)
+        {
+            allowed = files.Where(f => filter.Matches(f.Attributes.Values)).Select(f => f.FileId).ToHashSet(StringComparer.Ordinal);
+            if (allowed.Count == 0)
+            {
+                return new SearchResult(queries, []);
+            }
+        }
+
+        var candidates = Math.Max(MinCandidates, request.MaxResults * 4);
+        IReadOnlyList<IReadOnlyList<SearchHit>> dense = [];
+        if (request.Ranker != Ranker.LexicalOnly)
+        {
+            var model = models.Get(store.EmbeddingModel);
+            var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
+            dense = await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, allowed, ct);
+        }
+
+        var perQuery = new List<IReadOnlyList<SearchHit>>(queries.Count);
+        for (var i = 0; i < queries.Count; i++)
+        {
+            perQuery.Add(request.Ranker switch
+            {
+                Ranker.DenseOnly => [.. dense[i].Take(request.MaxResults).Select(h => h with { Score = Math.Clamp(h.Score, 0f, 1f) })],
+                Ranker.LexicalOnly => await LexicalOnlyAsync(store.Id, queries[i], request.MaxResults, allowed, ct),
+                _ => await FuseAsync(store.Id, queries[i], dense[i], request, candidates, allowed, ct),
+            });
+        }
+
+        var merged = perQuery.Count == 1 ? perQuery[0] : ScoreFusion.MergeQueries(perQuery, request.MaxResults);
+        var top = merged.Where(h => h.Score >= request.ScoreThreshold).Take(request.MaxResults).ToList();
+        var texts = await chunks.GetChunksAsync(store.Id, [.. top.Select(h => h.Key)], ct);
+        var byId = files.ToDictionary(f => f.FileId, StringComparer.Ordinal);
+        var items = new List<SearchResultItem>(top.Count);
+        foreach (var hit in top)
+        {
+            // A chunk removed since retrieval (detach, cancel) is simply left out.
+            if (texts.TryGetValue(hit.Key, out var chunk) && byId.TryGetValue(chunk.FileId, out var file))
+            {
+                items.Add(new SearchResultItem(file.FileId, file.Filename, hit.Score, file.Attributes, chunk.Text, hit.Key));
+            }
+        }
+
+        return new SearchResult(queries, items);
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> FuseAsync(
+        string storeId, string query, IReadOnlyList<SearchHit> dense, SearchRequest request, int candidates, IReadOnlySet<string>? allowed, CancellationToken ct)
+    {
+        var lexical = await chunks.LexicalSearchAsync(storeId, query, candidates, allowed, ct);
+        return request.Weights is { } weights
+            ? ScoreFusion.Weighted(dense, lexical, weights, candidates)
+            : ScoreFusion.ReciprocalRank([new RankedList(dense), new RankedList(lexical)], candidates);
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> LexicalOnlyAsync(string storeId, string query, int k, IReadOnlySet<string>? allowed, CancellationToken ct)
+    {
+        var hits = await chunks.LexicalSearchAsync(storeId, query, k, allowed, ct);
+        var max = hits.Count > 0 ? hits[0].Score : 1f;
+        return [.. hits.Select(h => h with { Score = max > 0 ? h.Score / max : 0f })];
+    }
+}
