@@ -1,1 +1,10 @@
-Console.WriteLine("bench");
+using Quiver.Bench;
+
+switch (args.Length > 0 ? args[0] : "")
+{
+    case "ingest":
+        return await IngestBenchmark.RunAsync(args[1..]);
+    default:
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest.");
+        return 2;
+}

@@ -63,6 +63,8 @@ public static class QuiverCoreRegistration
             .Validate(o => o.Workers >= 0, "Quiver:Ingestion:Workers must be 0 (one per processor) or more.")
             .Validate(o => o.LeaseSeconds >= 3, "Quiver:Ingestion:LeaseSeconds must be at least 3.")
             .Validate(o => o.MaxAttempts >= 1, "Quiver:Ingestion:MaxAttempts must be at least 1.")
+            // Task.Delay refuses waits over ~49.7 days; a larger interval would crash the sweeper and stop the host.
+            .Validate(o => o.SweepIntervalSeconds <= 2_592_000, "Quiver:Ingestion:SweepIntervalSeconds must be at most 2592000 (30 days).")
             .ValidateOnStart();
         services.AddOptions<ExtractionOptions>().BindConfiguration(ExtractionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<IDocumentExtractor, DocumentExtractor>();

@@ -23,7 +23,7 @@ public sealed class IngestionOptions
     /// <summary>Largest file accepted, in cl100k_base tokens of extracted text; larger files fail with <c>invalid_file</c>. Default 5,000,000.</summary>
     public long MaxFileTokens { get; set; } = 5_000_000;
 
-    /// <summary>How often the watchdog and expiry sweeper run, in seconds. Default 5.</summary>
+    /// <summary>How often the watchdog and expiry sweeper run, in seconds (at most 2,592,000 = 30 days). Default 5.</summary>
     public int SweepIntervalSeconds { get; set; } = 5;
 
     /// <summary>The worker count after applying the default.</summary>

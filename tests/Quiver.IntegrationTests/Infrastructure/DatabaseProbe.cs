@@ -19,9 +19,35 @@ public static class DatabaseProbe
     public static Task<long> CountAllChunksAsync(this QuiverFactory factory) =>
         ScalarAsync(factory, "SELECT COUNT(*) FROM chunks", "", null);
 
+    /// <summary>A file's chunk rows in a store, ordered by <c>chunk_index</c>.</summary>
+    public static async Task<IReadOnlyList<ChunkRow>> ReadChunksAsync(this QuiverFactory factory, string storeId, string fileId)
+    {
+        await using var connection = Open(factory);
+        await connection.OpenAsync(Api.Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT chunk_index, text, token_count FROM chunks WHERE vector_store_id = @store AND file_id = @file ORDER BY chunk_index";
+        command.Parameters.AddWithValue("@store", storeId);
+        command.Parameters.AddWithValue("@file", fileId);
+        var rows = new List<ChunkRow>();
+        await using var reader = await command.ExecuteReaderAsync(Api.Ct);
+        while (await reader.ReadAsync(Api.Ct))
+        {
+            rows.Add(new ChunkRow(reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The store's <c>expired</c> flag as stored (set by the sweeper), not as computed by the API.</summary>
+    public static async Task<bool> IsMarkedExpiredAsync(this QuiverFactory factory, string storeId) =>
+        await ScalarAsync(factory, "SELECT expired FROM vector_stores WHERE id = @store", storeId, null) != 0;
+
+    private static SqliteConnection Open(QuiverFactory factory) =>
+        new($"Data Source={Path.Combine(factory.DataDir, "quiver.db")};Mode=ReadOnly;Pooling=False");
+
     private static async Task<long> ScalarAsync(QuiverFactory factory, string sql, string storeId, string? fileId)
     {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(factory.DataDir, "quiver.db")};Mode=ReadOnly;Pooling=False");
+        await using var connection = Open(factory);
         await connection.OpenAsync(Api.Ct);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -30,3 +56,6 @@ public static class DatabaseProbe
         return (long)(await command.ExecuteScalarAsync(Api.Ct))!;
     }
 }
+
+/// <summary>One row of the <c>chunks</c> table.</summary>
+public sealed record ChunkRow(int Index, string Text, int TokenCount);

@@ -6,8 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Quiver.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A Quiver host on a fresh temporary data directory, with a known admin key. Settings can be
-/// overridden per factory; services can be swapped through <see cref="ConfigureTestServices"/>.
+/// A Quiver host on a fresh temporary data directory (or, for restart tests, an existing one), with
+/// a known admin key. Settings can be overridden per factory; services can be swapped through
+/// <see cref="ConfigureTestServices"/>.
 /// </summary>
 public class QuiverFactory : WebApplicationFactory<Program>
 {
@@ -15,9 +16,20 @@ public class QuiverFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
 
+    /// <summary>True when this factory created <see cref="DataDir"/> and so deletes it on dispose.</summary>
+    private readonly bool _ownsDataDir;
+
     public QuiverFactory()
+        : this(null)
     {
-        DataDir = Path.Combine(Path.GetTempPath(), "quiver-tests", Guid.NewGuid().ToString("N"));
+    }
+
+    /// <remarks>Internal, not public: xunit requires a fixture type to have a single public constructor.</remarks>
+    /// <param name="dataDir">An existing data directory to reuse (e.g. another factory's, to restart on its data); it is not deleted on dispose. Null: a fresh temporary one.</param>
+    internal QuiverFactory(string? dataDir)
+    {
+        _ownsDataDir = dataDir is null;
+        DataDir = dataDir ?? Path.Combine(Path.GetTempPath(), "quiver-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDir);
         _settings["Quiver:DataDir"] = DataDir;
         _settings["QUIVER_API_KEY"] = AdminKey;
@@ -88,6 +100,11 @@ public class QuiverFactory : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
+        if (!_ownsDataDir)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDir, recursive: true);
