@@ -4,7 +4,9 @@ switch (args.Length > 0 ? args[0] : "")
 {
     case "ingest":
         return await IngestBenchmark.RunAsync(args[1..]);
+    case "cancel":
+        return await CancelBenchmark.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel.");
         return 2;
 }

@@ -6,9 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Quiver.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A Quiver host on a fresh temporary data directory (or, for restart tests, an existing one), with
-/// a known admin key. Settings can be overridden per factory; services can be swapped through
-/// <see cref="ConfigureTestServices"/>.
+/// A Quiver host on a fresh temporary data directory (or, through <see cref="OnDataDir"/>, on an
+/// existing one, to restart on the same data), with a known admin key. Settings can be
+/// overridden per factory; services can be swapped through <see cref="ConfigureTestServices"/>.
 /// </summary>
 public class QuiverFactory : WebApplicationFactory<Program>
 {
@@ -23,6 +23,9 @@ public class QuiverFactory : WebApplicationFactory<Program>
         : this(null)
     {
     }
+
+    /// <summary>A host on an existing data directory (e.g. a restart); the directory is not deleted on dispose.</summary>
+    public static QuiverFactory OnDataDir(string dataDir) => new(dataDir);
 
     /// <remarks>Internal, not public: xunit requires a fixture type to have a single public constructor.</remarks>
     /// <param name="dataDir">An existing data directory to reuse (e.g. another factory's, to restart on its data); it is not deleted on dispose. Null: a fresh temporary one.</param>

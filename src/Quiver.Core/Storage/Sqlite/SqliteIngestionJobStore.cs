@@ -17,19 +17,15 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
                   AND f.generation = @generation AND f.status = 'in_progress')
         """;
 
+    /// <summary>Claim turn of each store with runnable work (in-process; only claims write it, under the write lock).</summary>
+    private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
+    private long _turn;
+
     /// <inheritdoc/>
     public Task<ClaimedJob?> ClaimNextAsync(string owner, long nowMs, long leaseMs, long runDeadlineMs, CancellationToken ct) =>
         database.WriteAsync<ClaimedJob?>(async (connection, transaction) =>
         {
-            // Fairness: among runnable jobs, prefer the store with the fewest jobs running now, then the oldest job.
-            var id = await connection.Command($"""
-                    SELECT j.id FROM ingestion_jobs j
-                    WHERE {Runnable}
-                    ORDER BY (SELECT COUNT(*) FROM ingestion_jobs r
-                              WHERE r.vector_store_id = j.vector_store_id AND r.state = 'running' AND r.lease_until_ms >= @now), j.id
-                    LIMIT 1
-                    """, transaction).With("@now", nowMs).ExecuteScalarAsync(ct);
-            if (id is not long jobId)
+            if (await PickFairAsync(connection, transaction, nowMs, ct) is not { } jobId)
             {
                 return null;
             }
@@ -63,6 +59,55 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
             return new ClaimedJob(jobId, owner, storeId, fileId, generation, attempts,
                 context.GetString(0), context.GetString(1), context.GetInt32(2), context.GetInt32(3));
         }, ct);
+
+    /// <summary>
+    /// Fairness: each store with runnable work offers its oldest job; the store with the fewest
+    /// jobs running now wins, then the store served longest ago (round robin, so a big batch
+    /// cannot starve another store even with one worker, when nothing is running between claims),
+    /// then the oldest job.
+    /// </summary>
+    private async Task<long?> PickFairAsync(SqliteConnection connection, SqliteTransaction transaction, long nowMs, CancellationToken ct)
+    {
+        var candidates = new List<(string Store, long Job, long Running)>();
+        await using (var reader = await connection.Command($"""
+                SELECT j.vector_store_id, MIN(j.id),
+                       (SELECT COUNT(*) FROM ingestion_jobs r
+                        WHERE r.vector_store_id = j.vector_store_id AND r.state = 'running' AND r.lease_until_ms >= @now)
+                FROM ingestion_jobs j
+                WHERE {Runnable}
+                GROUP BY j.vector_store_id
+                """, transaction).With("@now", nowMs).ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                candidates.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            _lastServed.Clear();
+            return null;
+        }
+
+        var pick = candidates
+            .OrderBy(c => c.Running)
+            .ThenBy(c => _lastServed.GetValueOrDefault(c.Store))
+            .ThenBy(c => c.Job)
+            .First();
+        // Forget stores with nothing left to run, so the map stays as small as the queue.
+        if (_lastServed.Count > candidates.Count)
+        {
+            var live = candidates.Select(c => c.Store).ToHashSet(StringComparer.Ordinal);
+            foreach (var store in _lastServed.Keys.Where(k => !live.Contains(k)).ToList())
+            {
+                _lastServed.Remove(store);
+            }
+        }
+
+        _lastServed[pick.Store] = ++_turn;
+        return pick.Job;
+    }
 
     /// <inheritdoc/>
     public Task<bool> ExtendLeaseAsync(ClaimedJob job, long untilMs, CancellationToken ct) =>

@@ -1,0 +1,37 @@
+using Quiver.IntegrationTests.Infrastructure;
+using static Quiver.IntegrationTests.Infrastructure.Api;
+
+namespace Quiver.IntegrationTests.Batches;
+
+/// <summary>Fair scheduling: a big batch in one store does not starve a small attach in another.</summary>
+public sealed class FairSchedulingTests
+{
+    [Fact]
+    public async Task A_single_attach_in_another_store_overtakes_a_big_queued_batch()
+    {
+        await using var factory = new QuiverFactory().With("Quiver:Ingestion:Workers", "1");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        factory.Embedder.Gate = gate;
+        var tenantA = factory.NewUser();
+        var tenantB = factory.NewUser();
+
+        var bigIds = new string[200];
+        await Parallel.ForAsync(0, bigIds.Length, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct }, async (i, _) =>
+            bigIds[i] = (string)(await tenantA.UploadAsync("/v1", $"a{i}.txt", $"Store A document {i}."))["id"]!);
+        var storeA = (string)(await tenantA.CreateStoreAsync("/v1"))["id"]!;
+        var batchA = (string)(await tenantA.CreateBatchAsync(storeA, bigIds))["id"]!;
+
+        // The only worker is now held on A's first file; B's file queues behind 199 of A's.
+        await BatchTestKit.WaitUntilAsync(() => factory.Embedder.Calls >= 1, "the worker to start on store A");
+        var fileB = (string)(await tenantB.UploadAsync("/v1", "b.txt", "Store B's only document."))["id"]!;
+        var storeB = (string)(await tenantB.CreateStoreAsync("/v1"))["id"]!;
+        await tenantB.AttachAsync("/v1", storeB, fileB);
+        gate.SetResult();
+
+        var done = await tenantB.WaitForFileAsync("/v1", storeB, fileB);
+        Assert.Equal("completed", (string?)done["status"]);
+        var a = await tenantA.GetBatchAsync(storeA, batchA);
+        Assert.True(a.Count("in_progress") > 100, $"store B's file waited for store A's batch: A has only {a.Count("in_progress")} left in progress");
+        Assert.Equal(200, a.Count("total"));
+    }
+}
