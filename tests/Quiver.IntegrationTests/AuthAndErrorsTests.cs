@@ -9,7 +9,19 @@ using static Quiver.IntegrationTests.Infrastructure.Api;
 
 namespace Quiver.IntegrationTests;
 
-public sealed class AuthAndErrorsTests(QuiverFactory factory) : IClassFixture<QuiverFactory>
+/// <summary>Authentication, keys and error envelopes on the embedded backend.</summary>
+public sealed class AuthAndErrorsTests(QuiverFactory factory) : AuthAndErrorsContract<QuiverFactory>(factory);
+
+/// <summary>The same contract on PostgreSQL (skipped locally without <c>QUIVER_TEST_PG</c>, failing in CI).</summary>
+public sealed class AuthAndErrorsPostgresTests : AuthAndErrorsContract<PostgresQuiverFactory>
+{
+    public AuthAndErrorsPostgresTests(PostgresQuiverFactory factory)
+        : base(factory) => PostgresTestServer.RequireOrSkip();
+}
+
+/// <summary>Authentication, keys and error envelopes, run against each storage backend.</summary>
+public abstract class AuthAndErrorsContract<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : QuiverFactory
 {
     [Theory]
     [MemberData(nameof(Prefixes), MemberType = typeof(Api))]
@@ -138,10 +150,20 @@ public sealed class UnhandledErrorTests : IAsyncLifetime
     }
 }
 
-/// <summary>Upload size limits and streaming.</summary>
-public sealed class UploadLimitTests : IAsyncLifetime
+/// <summary>Upload size limits on the embedded backend.</summary>
+public sealed class UploadLimitTests() : UploadLimitContract(new QuiverFactory());
+
+/// <summary>Upload size limits with file bytes in PostgreSQL.</summary>
+public sealed class UploadLimitPostgresTests : UploadLimitContract
 {
-    private readonly QuiverFactory _factory = (QuiverFactory)new QuiverFactory().With("Quiver:MaxUploadBytes", "1048576");
+    public UploadLimitPostgresTests()
+        : base(new PostgresQuiverFactory()) => PostgresTestServer.RequireOrSkip();
+}
+
+/// <summary>Upload size limits and streaming.</summary>
+public abstract class UploadLimitContract(QuiverFactory factory) : IAsyncLifetime
+{
+    private readonly QuiverFactory _factory = factory.With("Quiver:MaxUploadBytes", "1048576");
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -154,18 +176,40 @@ public sealed class UploadLimitTests : IAsyncLifetime
         using var response = await client.PostAsync("/v1/files", FileForm("big.bin", new byte[1048577]), Ct);
         await response.AssertErrorAsync(HttpStatusCode.RequestEntityTooLarge, "invalid_request_error", "file", "payload_too_large");
         Assert.Empty((await client.GetJsonAsync("/v1/files")).Ids());
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_factory.DataDir, "tmp")));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_factory.DataDir, "files")));
+        Assert.Equal(0, await _factory.CountStagedBlobsAsync());
+        Assert.Equal(0, await _factory.CountBlobsAsync());
 
         using var exact = await client.PostAsync("/v1/files", FileForm("fits.bin", new byte[1048576]), Ct);
         Assert.Equal(1048576, (long)(await exact.ReadJsonAsync(HttpStatusCode.OK))["bytes"]!);
     }
 }
 
-/// <summary>A 50 MB upload is streamed: the server's managed heap does not grow by the file's size.</summary>
-public sealed class StreamingUploadTests : IAsyncLifetime
+/// <summary>
+/// Heap measurements read the whole test process's managed heap, so they run alone, after the
+/// parallel tests (other tests' allocations would count as growth).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeapMeasurementCollection
 {
-    private readonly QuiverFactory _factory = new();
+    public const string Name = "heap-measurement";
+}
+
+/// <summary>Streaming upload on the embedded backend.</summary>
+[Collection(HeapMeasurementCollection.Name)]
+public sealed class StreamingUploadTests() : StreamingUploadContract(new QuiverFactory());
+
+/// <summary>Streaming upload (and download) with file bytes in PostgreSQL.</summary>
+[Collection(HeapMeasurementCollection.Name)]
+public sealed class StreamingUploadPostgresTests : StreamingUploadContract
+{
+    public StreamingUploadPostgresTests()
+        : base(new PostgresQuiverFactory()) => PostgresTestServer.RequireOrSkip();
+}
+
+/// <summary>A 50 MB upload is streamed: the server's managed heap does not grow by the file's size.</summary>
+public abstract class StreamingUploadContract(QuiverFactory factory) : IAsyncLifetime
+{
+    private readonly QuiverFactory _factory = factory;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -201,9 +245,28 @@ public sealed class StreamingUploadTests : IAsyncLifetime
         await sampler;
 
         Assert.Equal(size, (long)file["bytes"]!);
-        Assert.Equal(size, new FileInfo(Path.Combine(_factory.DataDir, "files", (string)file["id"]!)).Length);
+        Assert.Equal(size, await _factory.BlobLengthAsync((string)file["id"]!));
         var growth = peak - baseline;
         Assert.True(growth < 20L * 1024 * 1024, $"Managed heap grew by {growth / 1024 / 1024} MB during a 50 MB upload.");
+
+        // And back: the download streams the same bytes.
+        using var download = await client.GetAsync($"/v1/files/{(string)file["id"]!}/content", HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        await using var body = await download.Content.ReadAsStreamAsync(Ct);
+        var expected = new PatternStream(size);
+        var got = new byte[81920];
+        var want = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await body.ReadAsync(got, Ct)) > 0)
+        {
+            var n = expected.Read(want, 0, read);
+            Assert.Equal(read, n);
+            Assert.True(got.AsSpan(0, read).SequenceEqual(want.AsSpan(0, read)), $"Downloaded bytes differ near offset {total}.");
+            total += read;
+        }
+
+        Assert.Equal(size, total);
     }
 
     /// <summary>A read-only stream of <c>length</c> generated bytes; nothing is held in memory.</summary>

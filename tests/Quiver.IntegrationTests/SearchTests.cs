@@ -5,8 +5,19 @@ using static Quiver.IntegrationTests.Infrastructure.Api;
 
 namespace Quiver.IntegrationTests;
 
-/// <summary>Search through HTTP on the deterministic test embedder (bag-of-words vectors) plus BM25.</summary>
-public sealed class SearchTests(QuiverFactory factory) : IClassFixture<QuiverFactory>
+/// <summary>Search on the embedded backend.</summary>
+public sealed class SearchTests(QuiverFactory factory) : SearchContract<QuiverFactory>(factory);
+
+/// <summary>The same search contract on PostgreSQL (pgvector + tsvector; skipped locally without <c>QUIVER_TEST_PG</c>, failing in CI).</summary>
+public sealed class SearchPostgresTests : SearchContract<PostgresQuiverFactory>
+{
+    public SearchPostgresTests(PostgresQuiverFactory factory)
+        : base(factory) => PostgresTestServer.RequireOrSkip();
+}
+
+/// <summary>Search through HTTP on the deterministic test embedder (bag-of-words vectors) plus lexical ranking, on each backend.</summary>
+public abstract class SearchContract<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : QuiverFactory
 {
     private HttpClient NewUser() => factory.CreateApiClient(onBehalfOf: "user-" + Guid.NewGuid().ToString("N"));
 

@@ -4,7 +4,19 @@ using static Quiver.IntegrationTests.Infrastructure.Api;
 
 namespace Quiver.IntegrationTests;
 
-public sealed class VectorStoresTests(QuiverFactory factory) : IClassFixture<QuiverFactory>
+/// <summary>Vector stores on the embedded backend.</summary>
+public sealed class VectorStoresTests(QuiverFactory factory) : VectorStoresContract<QuiverFactory>(factory);
+
+/// <summary>The same contract on PostgreSQL (skipped locally without <c>QUIVER_TEST_PG</c>, failing in CI).</summary>
+public sealed class VectorStoresPostgresTests : VectorStoresContract<PostgresQuiverFactory>
+{
+    public VectorStoresPostgresTests(PostgresQuiverFactory factory)
+        : base(factory) => PostgresTestServer.RequireOrSkip();
+}
+
+/// <summary>The vector stores contract, run against each storage backend.</summary>
+public abstract class VectorStoresContract<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : QuiverFactory
 {
     private HttpClient NewUser() => factory.CreateApiClient(onBehalfOf: "user-" + Guid.NewGuid().ToString("N"));
 

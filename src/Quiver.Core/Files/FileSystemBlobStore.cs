@@ -140,12 +140,20 @@ internal sealed class FileSystemBlobStore : IBlobStore
         }
     }
 
-    /// <summary>Removes staging files left by a crash mid-upload.</summary>
-    public void SweepStaging()
+    /// <summary>
+    /// Removes staging files left by a crash mid-upload: all of them (one process owns the
+    /// directory), or with <paramref name="olderThan"/> only those not written for that long (a
+    /// directory shared by several processes, where a young file may be an upload in progress).
+    /// </summary>
+    public void SweepStaging(TimeSpan? olderThan = null)
     {
+        var cutoff = DateTime.UtcNow - (olderThan ?? TimeSpan.Zero);
         foreach (var path in Directory.EnumerateFiles(_tmpDir, "upload-*"))
         {
-            TryDelete(path);
+            if (olderThan is null || File.GetLastWriteTimeUtc(path) < cutoff)
+            {
+                TryDelete(path);
+            }
         }
     }
 }

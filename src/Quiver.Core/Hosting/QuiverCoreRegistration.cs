@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -11,6 +12,7 @@ using Quiver.Core.Ids;
 using Quiver.Core.Keys;
 using Quiver.Core.Search;
 using Quiver.Core.Storage;
+using Quiver.Core.Storage.Postgres;
 using Quiver.Core.Storage.Sqlite;
 using Quiver.Core.VectorStores;
 
@@ -20,8 +22,12 @@ namespace Quiver.Core.Hosting;
 public static class QuiverCoreRegistration
 {
     /// <summary>
-    /// Adds the core services. Storage is chosen by <c>Quiver:Storage:Provider</c>
-    /// (<c>sqlite</c>, the default, keeps everything under <c>Quiver:DataDir</c>).
+    /// Adds the core services. Storage is chosen by <c>Quiver:Storage:Provider</c>:
+    /// <c>sqlite</c> (the default) keeps everything under <c>Quiver:DataDir</c>; <c>postgres</c>
+    /// uses the database of <c>ConnectionStrings:Quiver</c>, shared by any number of processes.
+    /// File bytes go where <c>Quiver:Storage:Blobs</c> says: <c>filesystem</c> (directory
+    /// <c>Quiver:Storage:BlobPath</c>, default the data directory; a shared volume for several
+    /// processes) or <c>postgres</c> (the database itself; the default with the postgres provider).
     /// </summary>
     public static IHostApplicationBuilder AddQuiverCore(this IHostApplicationBuilder builder)
     {
@@ -43,11 +49,15 @@ public static class QuiverCoreRegistration
         switch (provider.ToLowerInvariant())
         {
             case "sqlite":
-                AddSqlite(services);
+                AddSqlite(services, builder.Configuration);
+                break;
+            case "postgres":
+            case "postgresql":
+                AddPostgres(services, builder.Configuration);
                 break;
             default:
                 throw new InvalidOperationException(
-                    $"Quiver:Storage:Provider is '{provider}'; supported values: sqlite.");
+                    $"Quiver:Storage:Provider is '{provider}'; supported values: sqlite, postgres.");
         }
 
         // After storage: hosted services start in registration order, and workers need the schema.
@@ -76,7 +86,64 @@ public static class QuiverCoreRegistration
         services.AddHostedService(sp => sp.GetRequiredService<IngestionSweeper>());
     }
 
-    private static void AddSqlite(IServiceCollection services)
+    /// <summary>The blob store the configuration asks for (see <see cref="AddQuiverCore"/>).</summary>
+    private static void AddBlobs(IServiceCollection services, IConfiguration configuration, string defaultKind)
+    {
+        var kind = (configuration["Quiver:Storage:Blobs"] ?? defaultKind).ToLowerInvariant();
+        var blobPath = configuration["Quiver:Storage:BlobPath"];
+        switch (kind)
+        {
+            case "filesystem":
+                services.TryAddSingleton(sp => new FileSystemBlobStore(
+                    string.IsNullOrWhiteSpace(blobPath) ? sp.GetRequiredService<IOptions<QuiverOptions>>().Value.FullDataDir : Path.GetFullPath(blobPath)));
+                services.TryAddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileSystemBlobStore>());
+                break;
+            case "postgres" when defaultKind == "postgres":
+                services.TryAddSingleton<PostgresBlobStore>();
+                services.TryAddSingleton<IBlobStore>(sp => sp.GetRequiredService<PostgresBlobStore>());
+                break;
+            case "postgres":
+                throw new InvalidOperationException(
+                    "Quiver:Storage:Blobs is 'postgres', which needs Quiver:Storage:Provider = postgres.");
+            default:
+                throw new InvalidOperationException(
+                    $"Quiver:Storage:Blobs is '{kind}'; supported values: filesystem, postgres (with Quiver:Storage:Provider = postgres).");
+        }
+    }
+
+    private static void AddPostgres(IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Quiver");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "Quiver:Storage:Provider is 'postgres' but ConnectionStrings:Quiver is not set " +
+                "(environment: ConnectionStrings__Quiver=\"Host=...;Database=...;Username=...;Password=...\").");
+        }
+
+        try
+        {
+            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:Quiver is not a valid PostgreSQL connection string: {e.Message}", e);
+        }
+
+        services.TryAddSingleton(_ => new PostgresDatabase(connectionString));
+        services.TryAddSingleton<PostgresVectorIndexes>();
+        AddBlobs(services, configuration, "postgres");
+        services.TryAddSingleton<IFileRepository, PostgresFileRepository>();
+        services.TryAddSingleton<IApiKeyStore, PostgresApiKeyStore>();
+        services.TryAddSingleton<IVectorStoreRepository, PostgresVectorStoreRepository>();
+        services.TryAddSingleton<IIngestionJobStore, PostgresIngestionJobStore>();
+        services.TryAddSingleton<IChunkSearchStore, PostgresChunkSearchStore>();
+        services.TryAddSingleton<PostgresStorageInitializer>();
+        services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresStorageInitializer>());
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresStorageInitializer>());
+    }
+
+    private static void AddSqlite(IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(sp =>
         {
@@ -84,8 +151,7 @@ public static class QuiverCoreRegistration
             Directory.CreateDirectory(dataDir);
             return new SqliteDatabase(Path.Combine(dataDir, "quiver.db"));
         });
-        services.TryAddSingleton(sp => new FileSystemBlobStore(sp.GetRequiredService<IOptions<QuiverOptions>>().Value.FullDataDir));
-        services.TryAddSingleton<IBlobStore>(sp => sp.GetRequiredService<FileSystemBlobStore>());
+        AddBlobs(services, configuration, "filesystem");
         services.TryAddSingleton<IFileRepository, SqliteFileRepository>();
         services.TryAddSingleton<IApiKeyStore, SqliteApiKeyStore>();
         services.TryAddSingleton<IVectorStoreRepository, SqliteVectorStoreRepository>();

@@ -1,25 +1,35 @@
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Quiver.IntegrationTests.Infrastructure;
 
-/// <summary>Direct looks at the embedded database, to check what the API cannot show (chunk and FTS rows).</summary>
+/// <summary>
+/// Direct looks at the backend's storage, to check what the API cannot show (chunk and lexical
+/// index rows, stored and staged file bytes). Works on both backends: SQLite file and FTS5, or the
+/// PostgreSQL test database (where the lexical index is the generated <c>tsv</c> column, so it
+/// mirrors the chunks by construction) and its blob tables.
+/// </summary>
 public static class DatabaseProbe
 {
     public static Task<long> CountChunksAsync(this QuiverFactory factory, string storeId, string? fileId = null) =>
         ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file"), storeId, fileId);
 
-    /// <summary>FTS rows whose chunk belongs to the store (the index must mirror the chunks exactly).</summary>
+    /// <summary>Lexical index rows whose chunk belongs to the store (the index must mirror the chunks exactly).</summary>
     public static Task<long> CountFtsRowsAsync(this QuiverFactory factory, string storeId, string? fileId = null) =>
-        ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file") + ")", storeId, fileId);
+        factory is PostgresQuiverFactory
+            ? ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE tsv IS NOT NULL AND vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file"), storeId, fileId)
+            : ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file") + ")", storeId, fileId);
 
-    /// <summary>All FTS rows (an orphaned row would show here after its chunk is gone).</summary>
+    /// <summary>All lexical index rows (an orphaned row would show here after its chunk is gone).</summary>
     public static Task<long> CountAllFtsRowsAsync(this QuiverFactory factory) =>
-        ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts_docsize", "", null);
+        factory is PostgresQuiverFactory
+            ? ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE tsv IS NOT NULL", "", null)
+            : ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts_docsize", "", null);
 
     public static Task<long> CountAllChunksAsync(this QuiverFactory factory) =>
         ScalarAsync(factory, "SELECT COUNT(*) FROM chunks", "", null);
 
-    /// <summary>A file's chunk rows in a store, ordered by <c>chunk_index</c>.</summary>
+    /// <summary>A file's chunk rows in a store, ordered by <c>chunk_index</c> (SQLite only).</summary>
     public static async Task<IReadOnlyList<ChunkRow>> ReadChunksAsync(this QuiverFactory factory, string storeId, string fileId)
     {
         await using var connection = Open(factory);
@@ -45,8 +55,48 @@ public static class DatabaseProbe
     private static SqliteConnection Open(QuiverFactory factory) =>
         new($"Data Source={Path.Combine(factory.DataDir, "quiver.db")};Mode=ReadOnly;Pooling=False");
 
+    /// <summary>Whether the bytes of <paramref name="fileId"/> are stored.</summary>
+    public static async Task<bool> BlobExistsAsync(this QuiverFactory factory, string fileId) =>
+        factory is PostgresQuiverFactory
+            ? await ScalarAsync(factory, "SELECT COUNT(*) FROM blobs WHERE key = @file", "", fileId) > 0
+            : File.Exists(Path.Combine(factory.DataDir, "files", fileId));
+
+    /// <summary>Stored (committed) file blobs.</summary>
+    public static async Task<long> CountBlobsAsync(this QuiverFactory factory) =>
+        factory is PostgresQuiverFactory
+            ? await ScalarAsync(factory, "SELECT COUNT(*) FROM blobs WHERE key IS NOT NULL", "", null)
+            : Directory.EnumerateFiles(Path.Combine(factory.DataDir, "files")).LongCount();
+
+    /// <summary>The stored length of a file's bytes (-1 when missing).</summary>
+    public static async Task<long> BlobLengthAsync(this QuiverFactory factory, string fileId)
+    {
+        if (factory is PostgresQuiverFactory)
+        {
+            return await ScalarAsync(factory, "SELECT COALESCE((SELECT SUM(length(p.data))::bigint FROM blobs b JOIN blob_parts p ON p.blob_id = b.id WHERE b.key = @file), -1)", "", fileId);
+        }
+
+        var path = Path.Combine(factory.DataDir, "files", fileId);
+        return File.Exists(path) ? new FileInfo(path).Length : -1;
+    }
+
+    /// <summary>Staged (uncommitted) uploads: none may remain after a rejected upload.</summary>
+    public static async Task<long> CountStagedBlobsAsync(this QuiverFactory factory) =>
+        factory is PostgresQuiverFactory
+            ? await ScalarAsync(factory, "SELECT COUNT(*) FROM blobs WHERE key IS NULL", "", null)
+            : Directory.EnumerateFiles(Path.Combine(factory.DataDir, "tmp")).LongCount();
+
     private static async Task<long> ScalarAsync(QuiverFactory factory, string sql, string storeId, string? fileId)
     {
+        if (factory is PostgresQuiverFactory postgres)
+        {
+            await using var pg = new NpgsqlConnection(postgres.ConnectionString);
+            await pg.OpenAsync(Api.Ct);
+            await using var pgCommand = new NpgsqlCommand(sql, pg);
+            pgCommand.Parameters.AddWithValue("store", storeId);
+            pgCommand.Parameters.Add(new NpgsqlParameter("file", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)fileId ?? DBNull.Value });
+            return (long)(await pgCommand.ExecuteScalarAsync(Api.Ct))!;
+        }
+
         await using var connection = Open(factory);
         await connection.OpenAsync(Api.Ct);
         await using var command = connection.CreateCommand();

@@ -99,6 +99,7 @@ public class QuiverFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>Disposes the host, then removes the data directory.</summary>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();

@@ -1,0 +1,72 @@
+using Npgsql;
+using Quiver.Core.Ids;
+using Quiver.Core.Keys;
+
+namespace Quiver.Core.Storage.Postgres;
+
+/// <inheritdoc/>
+internal sealed class PostgresApiKeyStore(PostgresDatabase database, IIdGenerator ids, TimeProvider time) : IApiKeyStore
+{
+    private const string Columns = "id, name, project, is_admin, created_at, revoked_at";
+
+    /// <inheritdoc/>
+    public async Task<(ApiKeyRecord Key, string Secret)> CreateAsync(string name, string project, bool isAdmin, CancellationToken ct)
+    {
+        var secret = ApiKeySecrets.NewSecret();
+        var key = new ApiKeyRecord(ids.NewId(IdPrefixes.ApiKey), name, project, isAdmin, time.GetUtcNow().ToUnixTimeSeconds(), null);
+        await database.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.Command(
+                    "INSERT INTO api_keys (id, name, project, key_hash, is_admin, created_at) VALUES (@id, @name, @project, @hash, @admin, @created)",
+                    transaction)
+                .With("@id", key.Id).With("@name", name).With("@project", project)
+                .With("@hash", ApiKeySecrets.Hash(secret)).With("@admin", isAdmin ? 1 : 0).With("@created", key.CreatedAt)
+                .ExecuteNonQueryAsync(ct);
+        }, ct);
+        return (key, secret);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command($"SELECT {Columns} FROM api_keys ORDER BY created_at DESC, id DESC");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var keys = new List<ApiKeyRecord>();
+        while (await reader.ReadAsync(ct))
+        {
+            keys.Add(Map(reader));
+        }
+
+        return keys;
+    }
+
+    /// <inheritdoc/>
+    public Task<bool> RevokeAsync(string id, CancellationToken ct) =>
+        database.WriteAsync(async (connection, transaction) =>
+            await connection.Command("UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", transaction)
+                .With("@now", time.GetUtcNow().ToUnixTimeSeconds()).With("@id", id)
+                .ExecuteNonQueryAsync(ct) == 1, ct);
+
+    /// <inheritdoc/>
+    public async Task<ApiKeyRecord?> FindActiveByHashAsync(string hash, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command($"SELECT {Columns} FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL")
+            .With("@hash", hash);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Map(reader) : null;
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> CountAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command("SELECT COUNT(*) FROM api_keys");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static ApiKeyRecord Map(NpgsqlDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3) != 0,
+        reader.GetInt64(4), reader.GetNullableInt64(5));
+}

@@ -1,0 +1,137 @@
+using System.Text.RegularExpressions;
+using Pgvector;
+using Quiver.Core.Search;
+using Quiver.Core.VectorStores;
+
+namespace Quiver.Core.Storage.Postgres;
+
+/// <summary>
+/// Search in PostgreSQL: dense retrieval with pgvector (cosine distance on
+/// <c>embedding::vector(N)</c>, served by the per-dimension HNSW partial index with iterative
+/// scans so a small store among large ones still gets min(N, k) rows; the planner picks an exact
+/// scan through <c>ix_chunks_file</c> when the store is small), and lexical retrieval with the
+/// generated <c>tsv</c> column ranked by <c>ts_rank_cd</c>. Allowed files restrict both queries
+/// before their LIMIT.
+/// </summary>
+internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database) : IChunkSearchStore
+{
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<SearchableFile>> GetSearchableFilesAsync(string storeId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command("""
+                SELECT vf.file_id, f.filename, vf.attributes FROM vector_store_files vf JOIN files f ON f.id = vf.file_id
+                WHERE vf.vector_store_id = @store AND vf.status IN ('completed', 'in_progress')
+                """).With("store", storeId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var files = new List<SearchableFile>();
+        while (await reader.ReadAsync(ct))
+        {
+            files.Add(new SearchableFile(reader.GetString(0), reader.GetString(1), AttributeMap.FromJson(reader.GetString(2))));
+        }
+
+        return files;
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
+        string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct)
+    {
+        // The dimension is the store's own (an integer from our schema), never client text.
+        var cast = $"vector({dimensions})";
+        var sql = $"""
+            SELECT id, 1 - (embedding::{cast} <=> @query::{cast}) FROM chunks
+            WHERE dims = {dimensions} AND vector_store_id = @store {(allowedFiles is null ? "" : "AND file_id = ANY(@allowed)")}
+            ORDER BY embedding::{cast} <=> @query::{cast}
+            LIMIT @k
+            """;
+        await using var connection = await database.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Iterative index scans keep walking the graph until LIMIT rows pass the WHERE clause.
+        await connection.Command("SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = 100", transaction).ExecuteNonQueryAsync(ct);
+        var results = new List<IReadOnlyList<SearchHit>>(queries.Count);
+        foreach (var query in queries)
+        {
+            await using var command = connection.Command(sql, transaction)
+                .With("query", new Vector(query)).With("store", storeId).With("k", k);
+            if (allowedFiles is not null)
+            {
+                command.With("allowed", allowedFiles.ToArray());
+            }
+
+            var hits = new List<SearchHit>(k);
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    hits.Add(new SearchHit(reader.GetInt64(0), (float)reader.GetDouble(1)));
+                }
+            }
+
+            // relaxed_order may return near-ties out of order; the contract is best first.
+            hits.Sort((a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Key.CompareTo(b.Key));
+            results.Add(hits);
+        }
+
+        await transaction.CommitAsync(ct);
+        return results;
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct)
+    {
+        // Words only, OR-ed: BM25-like recall (any term may match) rather than websearch's AND.
+        var words = Words().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(Fts5QueryBuilder.MaxTerms).ToList();
+        if (words.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await database.OpenAsync(ct);
+        var sql = $"""
+            SELECT c.id, ts_rank_cd(c.tsv, q, 32) AS rank
+            FROM chunks c, to_tsquery('english', @terms) q
+            WHERE c.vector_store_id = @store AND c.tsv @@ q {(allowedFiles is null ? "" : "AND c.file_id = ANY(@allowed)")}
+            ORDER BY rank DESC, c.id
+            LIMIT @k
+            """;
+        await using var command = connection.Command(sql).With("terms", string.Join(" | ", words)).With("store", storeId).With("k", k);
+        if (allowedFiles is not null)
+        {
+            command.With("allowed", allowedFiles.ToArray());
+        }
+
+        var hits = new List<SearchHit>(k);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            hits.Add(new SearchHit(reader.GetInt64(0), reader.GetFloat(1)));
+        }
+
+        return hits;
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyDictionary<long, ChunkContent>> GetChunksAsync(string storeId, IReadOnlyList<long> keys, CancellationToken ct)
+    {
+        var result = new Dictionary<long, ChunkContent>(keys.Count);
+        if (keys.Count == 0)
+        {
+            return result;
+        }
+
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command("SELECT id, file_id, text FROM chunks WHERE vector_store_id = @store AND id = ANY(@ids)")
+            .With("store", storeId).With("ids", keys.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result[reader.GetInt64(0)] = new ChunkContent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+        }
+
+        return result;
+    }
+
+    [GeneratedRegex(@"[\p{L}\p{N}]+")]
+    private static partial Regex Words();
+}

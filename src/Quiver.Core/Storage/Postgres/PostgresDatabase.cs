@@ -1,0 +1,64 @@
+using Npgsql;
+
+namespace Quiver.Core.Storage.Postgres;
+
+/// <summary>
+/// The shared database: one pooled <see cref="NpgsqlDataSource"/> (with pgvector's type mapping),
+/// a connection per operation. Writes run in one READ COMMITTED transaction each; the code takes
+/// row locks in a fixed order (store, store-file row, job) where it decides on what it read, and a
+/// transaction that still loses a deadlock or serialization race is retried from the start.
+/// </summary>
+internal sealed class PostgresDatabase : IAsyncDisposable
+{
+    private const int MaxAttempts = 5;
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresDatabase(string connectionString)
+    {
+        ConnectionString = connectionString;
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.UseVector();
+        _dataSource = builder.Build();
+    }
+
+    /// <summary>The connection string (migrations open their own connection before the extension's types exist).</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Opens a pooled connection.</summary>
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => await _dataSource.OpenConnectionAsync(ct);
+
+    /// <summary>Runs <paramref name="work"/> in one transaction and commits it, retrying on deadlock/serialization failures.</summary>
+    public async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await OpenAsync(ct);
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(ct);
+                return result;
+            }
+            catch (PostgresException e) when (attempt < MaxAttempts && IsTransient(e))
+            {
+                await Task.Delay(Random.Shared.Next(5, 20 * attempt), ct);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction and commits it.</summary>
+    public Task WriteAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
+        WriteAsync<bool>(async (c, t) =>
+        {
+            await work(c, t);
+            return true;
+        }, ct);
+
+    /// <summary>Deadlock, serialization failure, or a unique race between two inserts of the same key.</summary>
+    private static bool IsTransient(PostgresException e) =>
+        e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

@@ -1,0 +1,95 @@
+using Npgsql;
+
+namespace Quiver.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A Quiver host on the PostgreSQL backend: a fresh database <c>quiver_test_&lt;guid&gt;</c> on the
+/// server named by <c>QUIVER_TEST_PG</c> (a connection string whose role may create databases,
+/// and a superuser for <c>CREATE EXTENSION vector</c>), dropped on dispose. File bytes are in
+/// the database too (<c>Quiver:Storage:Blobs = postgres</c>).
+/// </summary>
+public sealed class PostgresQuiverFactory : QuiverFactory
+{
+    public PostgresQuiverFactory()
+    {
+        if (PostgresTestServer.ConnectionString is null)
+        {
+            return; // the test classes skip (or fail in CI) before using the factory
+        }
+
+        (DatabaseName, ConnectionString) = PostgresTestServer.CreateDatabase();
+        With("Quiver:Storage:Provider", "postgres");
+        With("Quiver:Storage:Blobs", "postgres");
+        With("ConnectionStrings:Quiver", ConnectionString);
+    }
+
+    public string? DatabaseName { get; }
+
+    /// <summary>The test database's connection string.</summary>
+    public string? ConnectionString { get; }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (DatabaseName is not null)
+        {
+            await PostgresTestServer.DropDatabaseAsync(DatabaseName);
+        }
+    }
+}
+
+/// <summary>Whether PostgreSQL tests can run: <c>QUIVER_TEST_PG</c> set. In CI (<c>CI=true</c>) it must be.</summary>
+public static class PostgresTestServer
+{
+    public const string Variable = "QUIVER_TEST_PG";
+
+    public static string? ConnectionString =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
+
+    /// <summary>Skips the current test when no server is configured, unless running in CI, where that is a failure.</summary>
+    public static void RequireOrSkip()
+    {
+        if (ConnectionString is not null)
+        {
+            return;
+        }
+
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"{Variable} is not set but CI=true: the PostgreSQL contract suite must run in CI (see .ci/postgres.sh).");
+        }
+
+        Assert.Skip($"PostgreSQL tests need {Variable} (a connection string; .ci/postgres.sh starts a server).");
+    }
+
+    /// <summary>Creates a fresh database <c>quiver_test_&lt;guid&gt;</c>; returns its name and connection string.</summary>
+    public static (string Name, string ConnectionString) CreateDatabase()
+    {
+        var server = ConnectionString ?? throw new InvalidOperationException($"{Variable} is not set.");
+        var name = "quiver_test_" + Guid.NewGuid().ToString("N");
+        using (var connection = new NpgsqlConnection(server))
+        {
+            connection.Open();
+            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            create.ExecuteNonQuery();
+        }
+
+        return (name, new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString);
+    }
+
+    /// <summary>Drops a test database, closing whatever still uses it.</summary>
+    public static async Task DropDatabaseAsync(string name)
+    {
+        if (ConnectionString is not { } server)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}

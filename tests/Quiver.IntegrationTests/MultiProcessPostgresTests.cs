@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using Quiver.IntegrationTests.Infrastructure;
+using static Quiver.IntegrationTests.Infrastructure.Api;
+
+namespace Quiver.IntegrationTests;
+
+/// <summary>
+/// Two real Quiver server processes on one PostgreSQL database (file bytes in the database):
+/// a batch uploaded through one and attached through the other is processed exactly once, and
+/// a killed process's leased work is finished by the survivor after the lease lapses.
+/// </summary>
+public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
+{
+    private const string Key = "multi-process-key";
+    private const int Files = 200;
+
+    private readonly List<ServerProcess> _servers = [];
+    private string? _database;
+    private string _connectionString = "";
+
+    public MultiProcessPostgresTests() => PostgresTestServer.RequireOrSkip();
+
+    public ValueTask InitializeAsync()
+    {
+        (_database, _connectionString) = PostgresTestServer.CreateDatabase();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in _servers)
+        {
+            server.Dispose();
+        }
+
+        if (_database is not null)
+        {
+            await PostgresTestServer.DropDatabaseAsync(_database);
+        }
+    }
+
+    [Fact]
+    public async Task A_200_file_batch_across_two_processes_is_processed_exactly_once()
+    {
+        var (a, b) = await StartTwoAsync(leaseSeconds: 30);
+        var (storeId, batchId) = await UploadAndAttachAsync(a.Client, b.Client);
+
+        var batch = await a.Client.WaitForBatchAsync("/v1", storeId, batchId, timeoutSeconds: 300);
+        Assert.Equal("completed", (string?)batch["status"]);
+        Assert.Equal(Files, batch.Count("completed"));
+
+        // Give the last log lines a moment to be flushed, then count publications per file.
+        await Task.Delay(500, Ct);
+        var counts = a.Ingested.Concat(b.Ingested).GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(Files, counts.Count);
+        Assert.All(counts, c => Assert.Equal(1, c.Value));
+        TestContext.Current.SendDiagnosticMessage($"process A ingested {a.Ingested.Count}, process B {b.Ingested.Count}");
+    }
+
+    [Fact]
+    public async Task Killing_one_process_mid_batch_leaves_the_other_to_finish_after_lease_expiry()
+    {
+        var (a, b) = await StartTwoAsync(leaseSeconds: 3);
+        var (storeId, batchId) = await UploadAndAttachAsync(a.Client, b.Client);
+
+        // Wait until A has done some of the work, then kill it without a graceful shutdown.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (a.Ingested.Count < 5)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Process A never ingested anything.");
+            await Task.Delay(10, Ct);
+        }
+
+        a.Kill();
+        var batch = await b.Client.WaitForBatchAsync("/v1", storeId, batchId, timeoutSeconds: 300);
+        Assert.Equal("completed", (string?)batch["status"]);
+        Assert.Equal(Files, batch.Count("completed"));
+        Assert.Equal(0, batch.Count("failed"));
+
+        // No file was published twice (A may have died between publishing and logging, so some may show zero times).
+        var counts = a.Ingested.Concat(b.Ingested).GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
+        Assert.All(counts, c => Assert.Equal(1, c.Value));
+        Assert.True(b.Ingested.Count > 0);
+    }
+
+    private async Task<(ServerProcess A, ServerProcess B)> StartTwoAsync(int leaseSeconds)
+    {
+        var a = Start("a", leaseSeconds);
+        var b = Start("b", leaseSeconds);
+        await Task.WhenAll(a.WaitReadyAsync(), b.WaitReadyAsync());
+        return (a, b);
+    }
+
+    private static async Task<(string StoreId, string BatchId)> UploadAndAttachAsync(HttpClient uploader, HttpClient attacher)
+    {
+        var ids = new string[Files];
+        await Parallel.ForAsync(0, Files, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, _) =>
+        {
+            var file = await uploader.UploadAsync("/v1", $"doc-{i}.txt", $"Document {i}. The quick brown fox number {i} jumps over lazy dog {i * 7}.");
+            ids[i] = (string)file["id"]!;
+        });
+
+        var store = await attacher.CreateStoreAsync("/v1");
+        var storeId = (string)store["id"]!;
+        var fileIds = string.Join(",", ids.Select(id => "\"" + id + "\""));
+        var batch = await attacher.PostJsonAsync($"/v1/vector_stores/{storeId}/file_batches", "{\"file_ids\":[" + fileIds + "]}");
+        return (storeId, (string)batch["id"]!);
+    }
+
+    private ServerProcess Start(string name, int leaseSeconds)
+    {
+        var port = FreePort();
+        var dataDir = Path.Combine(Path.GetTempPath(), "quiver-tests", "mp-" + name + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Quiver.Server.dll"));
+        info.ArgumentList.Add("serve");
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add($"http://127.0.0.1:{port}");
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(dataDir);
+        info.Environment["QUIVER_API_KEY"] = Key;
+        info.Environment["Quiver__Storage__Provider"] = "postgres";
+        info.Environment["ConnectionStrings__Quiver"] = _connectionString;
+        info.Environment["Quiver__Ingestion__Workers"] = "2";
+        info.Environment["Quiver__Ingestion__LeaseSeconds"] = leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["Logging__LogLevel__Default"] = "Information";
+        info.Environment["Logging__Console__FormatterName"] = "systemd";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var server = new ServerProcess(Process.Start(info)!, port, dataDir);
+        _servers.Add(server);
+        return server;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"Ingested (file-\w+) into ")]
+    private static partial Regex IngestedLine();
+
+    /// <summary>A running server: its client, and the file ids it logged as ingested.</summary>
+    private sealed class ServerProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly string _dataDir;
+        private readonly ConcurrentQueue<string> _log = new();
+
+        public ServerProcess(Process process, int port, string dataDir)
+        {
+            _process = process;
+            _dataDir = dataDir;
+            Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+            process.OutputDataReceived += (_, e) => OnLine(e.Data);
+            process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public HttpClient Client { get; }
+
+        public ConcurrentBag<string> Ingested { get; } = [];
+
+        public async Task WaitReadyAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (true)
+            {
+                Assert.False(_process.HasExited, "Server exited during start-up:\n" + string.Join('\n', _log));
+                try
+                {
+                    using var ready = await Client.GetAsync("/readyz", Ct);
+                    if (ready.StatusCode == HttpStatusCode.OK)
+                    {
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "Server not ready after 120 s:\n" + string.Join('\n', _log));
+                await Task.Delay(100, Ct);
+            }
+        }
+
+        public void Kill()
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        private void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            _log.Enqueue(line);
+            if (IngestedLine().Match(line) is { Success: true } match)
+            {
+                Ingested.Add(match.Groups[1].Value);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit();
+            }
+
+            _process.Dispose();
+            Client.Dispose();
+            try
+            {
+                Directory.Delete(_dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
