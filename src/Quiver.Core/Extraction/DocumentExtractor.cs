@@ -47,7 +47,15 @@ internal sealed partial class DocumentExtractor(IOptions<ExtractionOptions> opti
             }
 
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            budget.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+            if (_options.TimeoutSeconds > 0)
+            {
+                budget.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
+            }
+            else
+            {
+                // No budget at all: expire now rather than racing a zero-delay timer.
+                await budget.CancelAsync();
+            }
             var work = Task.Run(() => ExtractFormat(stream, head, type, budget.Token), budget.Token);
             try
             {
