@@ -6,7 +6,9 @@ switch (args.Length > 0 ? args[0] : "")
         return await IngestBenchmark.RunAsync(args[1..]);
     case "cancel":
         return await CancelBenchmark.RunAsync(args[1..]);
+    case "retrieval":
+        return await RetrievalBenchmark.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, retrieval.");
         return 2;
 }

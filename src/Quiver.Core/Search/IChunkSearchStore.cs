@@ -17,7 +17,7 @@ public interface IChunkSearchStore
     /// <summary>Top <paramref name="k"/> chunks by BM25 for <paramref name="query"/> (scores positive, higher better), only from <paramref name="allowedFiles"/> when given.</summary>
     Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct);
 
-    /// <summary>The chunks with these keys that still exist.</summary>
+    /// <summary>The chunks with these keys that still exist, with their file's name and current attributes.</summary>
     Task<IReadOnlyDictionary<long, ChunkContent>> GetChunksAsync(string storeId, IReadOnlyList<long> keys, CancellationToken ct);
 }
 
@@ -25,4 +25,4 @@ public interface IChunkSearchStore
 public sealed record SearchableFile(string FileId, string Filename, VectorStores.AttributeMap Attributes);
 
 /// <summary>A chunk's text and file, for a search result.</summary>
-public sealed record ChunkContent(long Key, string FileId, string Text);
+public sealed record ChunkContent(long Key, string FileId, string Filename, VectorStores.AttributeMap Attributes, string Text);

@@ -46,10 +46,11 @@ internal sealed class VectorStoreSearchService(
     /// <summary>The search itself, without ownership checks or side effects (also used by benchmarks).</summary>
     public async Task<SearchResult> SearchStoreAsync(VectorStoreRecord store, IReadOnlyList<string> queries, SearchRequest request, CancellationToken ct)
     {
-        var files = await chunks.GetSearchableFilesAsync(store.Id, ct);
+        // Files are only enumerated to evaluate a filter; results carry their file's data with the chunk text.
         IReadOnlySet<string>? allowed = null;
         if (request.Filter is { } filter)
         {
+            var files = await chunks.GetSearchableFilesAsync(store.Id, ct);
             allowed = files.Where(f => filter.Matches(f.Attributes.Values)).Select(f => f.FileId).ToHashSet(StringComparer.Ordinal);
             if (allowed.Count == 0)
             {
@@ -80,14 +81,13 @@ internal sealed class VectorStoreSearchService(
         var merged = perQuery.Count == 1 ? perQuery[0] : ScoreFusion.MergeQueries(perQuery, request.MaxResults);
         var top = merged.Where(h => h.Score >= request.ScoreThreshold).Take(request.MaxResults).ToList();
         var texts = await chunks.GetChunksAsync(store.Id, [.. top.Select(h => h.Key)], ct);
-        var byId = files.ToDictionary(f => f.FileId, StringComparer.Ordinal);
         var items = new List<SearchResultItem>(top.Count);
         foreach (var hit in top)
         {
             // A chunk removed since retrieval (detach, cancel) is simply left out.
-            if (texts.TryGetValue(hit.Key, out var chunk) && byId.TryGetValue(chunk.FileId, out var file))
+            if (texts.TryGetValue(hit.Key, out var chunk))
             {
-                items.Add(new SearchResultItem(file.FileId, file.Filename, hit.Score, file.Attributes, chunk.Text, hit.Key));
+                items.Add(new SearchResultItem(chunk.FileId, chunk.Filename, hit.Score, chunk.Attributes, chunk.Text, hit.Key));
             }
         }
 

@@ -121,12 +121,18 @@ internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database
         }
 
         await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.Command("SELECT id, file_id, text FROM chunks WHERE vector_store_id = @store AND id = ANY(@ids)")
+        await using var command = connection.Command("""
+                SELECT c.id, c.file_id, f.filename, vf.attributes, c.text FROM chunks c
+                JOIN vector_store_files vf ON vf.vector_store_id = c.vector_store_id AND vf.file_id = c.file_id
+                JOIN files f ON f.id = c.file_id
+                WHERE c.vector_store_id = @store AND c.id = ANY(@ids)
+                """)
             .With("store", storeId).With("ids", keys.ToArray());
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            result[reader.GetInt64(0)] = new ChunkContent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+            result[reader.GetInt64(0)] = new ChunkContent(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), AttributeMap.FromJson(reader.GetString(3)), reader.GetString(4));
         }
 
         return result;

@@ -100,12 +100,16 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
 
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.Command("""
-                SELECT id, file_id, text FROM chunks WHERE vector_store_id = @store AND id IN (SELECT value FROM json_each(@ids))
+                SELECT c.id, c.file_id, f.filename, vf.attributes, c.text FROM chunks c
+                JOIN vector_store_files vf ON vf.vector_store_id = c.vector_store_id AND vf.file_id = c.file_id
+                JOIN files f ON f.id = c.file_id
+                WHERE c.vector_store_id = @store AND c.id IN (SELECT value FROM json_each(@ids))
                 """).With("@store", storeId).With("@ids", JsonSerializer.Serialize(keys.ToArray(), SearchJsonContext.Default.Int64Array));
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            result[reader.GetInt64(0)] = new ChunkContent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+            result[reader.GetInt64(0)] = new ChunkContent(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), AttributeMap.FromJson(reader.GetString(3)), reader.GetString(4));
         }
 
         return result;
