@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Files;
 using OpenAI.VectorStores;
+using Quiver.IntegrationTests.Infrastructure;
 
 namespace Quiver.SdkTests.Infrastructure;
 
