@@ -22,12 +22,22 @@ public sealed class TestEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>Number of calls that have started.</summary>
     public int Calls => _calls;
 
+    /// <summary>The first input of every call, in the order calls started (to check scheduling order).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> FirstInputs { get; } = new();
+
     private int _calls;
 
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
+        var inputs = values as IList<string> ?? [.. values];
+        if (inputs.Count > 0)
+        {
+            FirstInputs.Enqueue(inputs[0]);
+        }
+
+        values = inputs;
         if (Gate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);
