@@ -176,7 +176,9 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
     /// <inheritdoc/>
     public async Task<AttachResult> AttachAsync(Principal principal, string storeId, IReadOnlyList<Attachment> attachments, NewBatch? batch, long now, CancellationToken ct)
     {
-        var (superseded, batchId, replayed) = await database.WriteAsync(async (connection, transaction) =>
+        // The answer is read inside the attach transaction: it shows the state the attach created,
+        // not whatever a fast worker made of it a moment later.
+        return await database.WriteAsync(async (connection, transaction) =>
         {
             var store = await GetStoreAsync(connection, transaction, principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
             if (store.IsExpired(now))
@@ -191,7 +193,7 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
                     .With("@store", storeId).With("@key", key).ExecuteScalarAsync(ct);
                 if (existing is string existingId)
                 {
-                    return ((IReadOnlyList<string>)[], existingId, true);
+                    return new AttachResult([], await GetBatchAsync(connection, storeId, existingId, ct, transaction), [], Replayed: true);
                 }
             }
 
@@ -206,21 +208,19 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
             var stopped = await AttachInTransactionAsync(connection, transaction, principal, storeId, attachments, batch?.Id, now, ct);
             await connection.Command("UPDATE vector_stores SET last_active_at = @now WHERE id = @id", transaction)
                 .With("@now", now).With("@id", storeId).ExecuteNonQueryAsync(ct);
-            return (stopped, batch?.Id, false);
-        }, ct);
-
-        await using var read = await database.OpenAsync(ct);
-        var files = new List<VectorStoreFileRecord>(attachments.Count);
-        if (!replayed)
-        {
-            foreach (var attachment in attachments)
+            var files = new List<VectorStoreFileRecord>(batch is null ? attachments.Count : 0);
+            if (batch is null)
             {
-                files.Add((await GetFileAsync(read, storeId, attachment.FileId, ct))!);
+                // Single attaches and store creation answer with the files; batches with the batch only.
+                foreach (var attachment in attachments)
+                {
+                    files.Add((await GetFileAsync(connection, storeId, attachment.FileId, ct, transaction))!);
+                }
             }
-        }
 
-        var batchRecord = batchId is null ? null : await GetBatchAsync(read, storeId, batchId, ct);
-        return new AttachResult(files, batchRecord, superseded, replayed);
+            var batchRecord = batch is null ? null : await GetBatchAsync(connection, storeId, batch.Id, ct, transaction);
+            return new AttachResult(files, batchRecord, stopped, Replayed: false);
+        }, ct);
     }
 
     /// <summary>
@@ -330,9 +330,9 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
             : await GetFileAsync(connection, storeId, fileId, ct);
     }
 
-    private static async Task<VectorStoreFileRecord?> GetFileAsync(NpgsqlConnection connection, string storeId, string fileId, CancellationToken ct)
+    private static async Task<VectorStoreFileRecord?> GetFileAsync(NpgsqlConnection connection, string storeId, string fileId, CancellationToken ct, NpgsqlTransaction? transaction = null)
     {
-        await using var command = connection.Command($"SELECT {FileColumns} FROM vector_store_files f WHERE f.vector_store_id = @store AND f.file_id = @file")
+        await using var command = connection.Command($"SELECT {FileColumns} FROM vector_store_files f WHERE f.vector_store_id = @store AND f.file_id = @file", transaction)
             .With("@store", storeId).With("@file", fileId);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? MapFile(reader) : null;

@@ -1,97 +1,17 @@
 using Microsoft.Data.Sqlite;
-using Quiver.Core.Errors;
 using Quiver.Core.Paging;
 
 namespace Quiver.Core.Storage.Sqlite;
 
-/// <summary>
-/// Keyset pagination over <c>(created_at, id)</c> (D13): a cursor is an object id whose sort key
-/// is looked up, and the page continues strictly after (or before) that key. Stable under
-/// concurrent inserts because no offset is involved.
-/// </summary>
-/// <param name="Select">The SELECT with its scoping WHERE clause (no ORDER BY / LIMIT).</param>
-/// <param name="CursorLookup">A query returning <c>created_at</c> of the cursor row <c>@cursor</c> within the same scope.</param>
-/// <param name="CreatedAtColumn">The column holding <c>created_at</c> (qualified if needed).</param>
-/// <param name="IdColumn">The column holding the object id.</param>
+/// <summary>The provider-typed face of <see cref="KeysetQuery"/> for Sqlite repositories.</summary>
 internal sealed record SqliteKeysetQuery(string Select, string CursorLookup, string CreatedAtColumn, string IdColumn)
 {
-    public async Task<Page<T>> PageAsync<T>(
+    public Task<Page<T>> PageAsync<T>(
         SqliteConnection connection,
         ListRequest request,
         Action<SqliteCommand> bindScope,
         Func<SqliteDataReader, T> map,
-        CancellationToken ct)
-    {
-        var after = request.After is null ? (long?)null : await LookupAsync(connection, request.After, "after", bindScope, ct);
-        var before = request.Before is null ? (long?)null : await LookupAsync(connection, request.Before, "before", bindScope, ct);
-
-        var ascending = request.Order == SortOrder.Asc;
-        // Paging backwards (only `before`): walk the opposite way from the cursor, then flip the page.
-        var reverse = request.Before is not null && request.After is null;
-        var walkAscending = ascending ^ reverse;
-
-        var sql = new System.Text.StringBuilder(Select);
-        var key = $"({CreatedAtColumn}, {IdColumn})";
-        if (after is not null)
-        {
-            sql.Append($" AND {key} {(ascending ? ">" : "<")} (@after_created, @after_id)");
-        }
-
-        if (before is not null)
-        {
-            sql.Append($" AND {key} {(ascending ? "<" : ">")} (@before_created, @before_id)");
-        }
-
-        var direction = walkAscending ? "ASC" : "DESC";
-        sql.Append($" ORDER BY {CreatedAtColumn} {direction}, {IdColumn} {direction} LIMIT @limit_plus_one");
-
-        await using var command = connection.Command(sql.ToString());
-        bindScope(command);
-        if (after is not null)
-        {
-            command.With("@after_created", after.Value).With("@after_id", request.After);
-        }
-
-        if (before is not null)
-        {
-            command.With("@before_created", before.Value).With("@before_id", request.Before);
-        }
-
-        command.With("@limit_plus_one", request.Limit + 1);
-
-        var items = new List<T>(Math.Min(request.Limit + 1, 1024));
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                items.Add(map(reader));
-            }
-        }
-
-        var hasMore = items.Count > request.Limit;
-        if (hasMore)
-        {
-            items.RemoveAt(items.Count - 1);
-        }
-
-        if (reverse)
-        {
-            items.Reverse();
-        }
-
-        return new Page<T>(items, hasMore);
-    }
-
-    private async Task<long> LookupAsync(SqliteConnection connection, string cursor, string param, Action<SqliteCommand> bindScope, CancellationToken ct)
-    {
-        await using var command = connection.Command(CursorLookup);
-        bindScope(command);
-        command.With("@cursor", cursor);
-        var value = await command.ExecuteScalarAsync(ct);
-        return value is long createdAt
-            ? createdAt
-            : throw ApiErrors.BadRequest(
-                $"Invalid '{param}': no object with id '{ApiErrors.Truncate(cursor)}' exists in this list. Use an id from a previous page.",
-                param, "invalid_cursor");
-    }
+        CancellationToken ct) =>
+        new KeysetQuery(Select, CursorLookup, CreatedAtColumn, IdColumn)
+            .PageAsync(connection, request, command => bindScope((SqliteCommand)command), reader => map((SqliteDataReader)reader), ct);
 }
