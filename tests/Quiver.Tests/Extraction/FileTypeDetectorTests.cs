@@ -1,6 +1,5 @@
 using System.Text;
 using Quiver.Core.Extraction;
-// OpenXml's root namespace is also called DocumentKind and wins name lookup outside Quiver.Core.Extraction.
 using Format = Quiver.Core.Extraction.DocumentKind;
 
 namespace Quiver.Tests.Extraction;
@@ -53,5 +52,12 @@ public sealed class FileTypeDetectorTests
         Assert.Equal(Format.Docx, FileTypeDetector.Detect("a.docx", head).Format);
         Assert.Equal("application/msword", FileTypeDetector.Detect("a.doc", head).MimeType);
         Assert.Equal("application/octet-stream", FileTypeDetector.Detect("a.txt", head).MimeType);
+    }
+
+    [Fact]
+    public void Png_bytes_are_an_image_whatever_the_name()
+    {
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
+        Assert.Equal("image/png", FileTypeDetector.Detect("photo.txt", png).MimeType);
     }
 }

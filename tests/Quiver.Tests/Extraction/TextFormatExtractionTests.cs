@@ -1,5 +1,4 @@
 using System.Text;
-// OpenXml's root namespace is also called DocumentKind and wins name lookup outside Quiver.Core.Extraction.
 using Format = Quiver.Core.Extraction.DocumentKind;
 
 namespace Quiver.Tests.Extraction;

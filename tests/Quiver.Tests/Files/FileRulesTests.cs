@@ -1,6 +1,4 @@
-using System.Text;
 using Quiver.Core.Errors;
-using Quiver.Core.Extraction;
 using Quiver.Core.Files;
 
 namespace Quiver.Tests.Files;
@@ -33,27 +31,5 @@ public sealed class FileRulesTests
     {
         Assert.Equal(255, FileNames.Validate(new string('a', 255)).Length);
         Assert.Throws<ApiException>(() => FileNames.Validate(new string('a', 256)));
-    }
-
-    [Theory]
-    [InlineData("a.txt", "%PDF-1.7", "application/pdf", DocumentKind.Pdf)]
-    [InlineData("a.docx", "PK\u0003\u0004", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", DocumentKind.Docx)]
-    [InlineData("a.txt", "PK\u0003\u0004", "application/zip", DocumentKind.Unsupported)]
-    [InlineData("a.md", "# hi", "text/markdown", DocumentKind.Markdown)]
-    [InlineData("a.cs", "class A {}", "text/x-csharp", DocumentKind.SourceCode)]
-    [InlineData("README", "plain words", "text/plain", DocumentKind.PlainText)]
-    [InlineData("a.txt", "bin\u0000ary", "application/octet-stream", DocumentKind.Unsupported)]
-    public void Type_detection_prefers_magic_bytes(string name, string head, string mime, DocumentKind kind)
-    {
-        var type = FileTypeDetector.Detect(name, Encoding.Latin1.GetBytes(head));
-        Assert.Equal(mime, type.MimeType);
-        Assert.Equal(kind, type.Format);
-    }
-
-    [Fact]
-    public void Png_bytes_are_an_image_whatever_the_name()
-    {
-        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
-        Assert.Equal("image/png", FileTypeDetector.Detect("photo.txt", png).MimeType);
     }
 }
