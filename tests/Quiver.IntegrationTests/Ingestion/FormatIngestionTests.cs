@@ -1,5 +1,6 @@
 using System.Text;
 using Quiver.IntegrationTests.Infrastructure;
+using Quiver.Tests.Extraction;
 
 namespace Quiver.IntegrationTests.Ingestion;
 
@@ -15,7 +16,7 @@ public sealed class FormatIngestionTests(QuiverFactory factory) : IClassFixture<
             ["Inventory", "Wombat", "Burrow", "Narwhal"], []),
         "pptx" => ("deck.pptx", DocumentFixtures.Pptx("Quokka roadmap slide", "Pangolin budget slide"),
             ["Quokka roadmap", "Pangolin budget"], []),
-        "pdf" => ("paper.pdf", DocumentFixtures.Pdf(["Okapi habitat survey", "Second line about tapirs"], ["Page two mentions axolotls"]),
+        "pdf" => ("paper.pdf", PdfFixtures.WithPages(["Okapi habitat survey", "Second line about tapirs"], ["Page two mentions axolotls"]),
             ["Okapi habitat survey", "tapirs", "axolotls"], []),
         "html" => ("page.html", Encoding.UTF8.GetBytes("""
             <!DOCTYPE html><html><head><title>HeadTitleSecret</title><style>.mongoose { color: red } StyleSecret</style>

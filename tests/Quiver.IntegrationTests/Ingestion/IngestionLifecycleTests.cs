@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Quiver.Core.Ingestion;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;
+using Quiver.Tests.Extraction;
 
 namespace Quiver.IntegrationTests.Ingestion;
 
@@ -14,7 +15,7 @@ public sealed class IngestionLifecycleTests
     {
         await using var factory = new QuiverFactory();
         var client = factory.NewUser();
-        var fileId = await client.UploadBytesAsync("locked.pdf", DocumentFixtures.EncryptedPdf());
+        var fileId = await client.UploadBytesAsync("locked.pdf", PdfFixtures.Encrypted());
         var storeId = (string)(await client.CreateStoreAsync("/v1"))["id"]!;
         await client.AttachAsync("/v1", storeId, fileId);
 
