@@ -8,7 +8,9 @@ switch (args.Length > 0 ? args[0] : "")
         return await CancelBenchmark.RunAsync(args[1..]);
     case "retrieval":
         return await RetrievalBenchmark.RunAsync(args[1..]);
+    case "vectors":
+        return VectorIndexBenchmark.Run(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, retrieval.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, retrieval, vectors.");
         return 2;
 }

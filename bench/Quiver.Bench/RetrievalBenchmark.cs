@@ -18,10 +18,9 @@ namespace Quiver.Bench;
 
 /// <summary>
 /// The SciFact retrieval benchmark (BEIR test split) through the real host, ingestion pipeline and
-/// search code, and a synthetic latency benchmark of the exact vector index.
+/// search code (the synthetic vector-index benchmark is <see cref="VectorIndexBenchmark"/>).
 /// <code>
 /// retrieval [--data DIR] [--model ID] [--keep DIR | --reuse DIR] [--warmup N]
-/// retrieval synthetic [--n 100000] [--dims 384] [--queries 200]
 /// </code>
 /// </summary>
 internal static class RetrievalBenchmark
@@ -32,11 +31,6 @@ internal static class RetrievalBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length > 0 && args[0] == "synthetic")
-        {
-            return Synthetic(Options.Parse(args[1..]));
-        }
-
         var options = Options.Parse(args);
         var data = options.Get("data", "/work/shared/datasets/scifact");
         var model = options.Get("model", "local:snowflake-arctic-embed-xs");
@@ -412,93 +406,6 @@ internal static class RetrievalBenchmark
         {
         }
     }
-
-    /// <summary>
-    /// Exact-search latency on synthetic clustered vectors: 1,000 Gaussian clusters (centre + noise σ=0.5 per
-    /// unit-variance axis), 10 chunks per file; queries are fresh points from random clusters. The filter keeps
-    /// files whose ordinal is divisible by 10 (10% of rows), applied inside the scan like a search filter.
-    /// </summary>
-    private static int Synthetic(Options options)
-    {
-        var n = int.Parse(options.Get("n", "100000"), CultureInfo.InvariantCulture);
-        var dims = int.Parse(options.Get("dims", "384"), CultureInfo.InvariantCulture);
-        var queryCount = int.Parse(options.Get("queries", "200"), CultureInfo.InvariantCulture);
-        const int clusters = 1_000;
-        const int chunksPerFile = 10;
-        var random = new Random(42);
-        var centres = new float[clusters * dims];
-        for (var i = 0; i < centres.Length; i++)
-        {
-            centres[i] = (float)Gaussian(random);
-        }
-
-        float[] Point()
-        {
-            var c = random.Next(clusters);
-            var v = new float[dims];
-            for (var d = 0; d < dims; d++)
-            {
-                v[d] = centres[(c * dims) + d] + (0.5f * (float)Gaussian(random));
-            }
-
-            return v;
-        }
-
-        var index = new ExactVectorIndex(dims);
-        var started = Stopwatch.GetTimestamp();
-        for (var file = 0; file * chunksPerFile < n; file++)
-        {
-            var rows = Math.Min(chunksPerFile, n - (file * chunksPerFile));
-            var keys = new long[rows];
-            var vectors = new float[rows * dims];
-            for (var r = 0; r < rows; r++)
-            {
-                keys[r] = ((long)file * chunksPerFile) + r;
-                Point().CopyTo(vectors, r * dims);
-            }
-
-            index.AddFile(file, keys, vectors);
-        }
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ExactVectorIndex: {index.Count:N0} × {dims}-d clustered vectors built in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s; {Environment.ProcessorCount} cores; {queryCount} queries each"));
-        var queries = Enumerable.Range(0, queryCount).Select(_ => Point()).ToList();
-        Predicate<int> tenPercent = file => file % 10 == 0;
-
-        Console.WriteLine();
-        Console.WriteLine("| k | filter | p50 ms | p99 ms | mean ms |");
-        Console.WriteLine("|---:|---|---:|---:|---:|");
-        foreach (var k in new[] { 10, 100 })
-        {
-            foreach (var (name, filter) in new (string, Predicate<int>?)[] { ("none", null), ("10% of files", tenPercent) })
-            {
-                for (var w = 0; w < 10; w++)
-                {
-                    index.Search(queries[w], k, filter);
-                }
-
-                var latencies = new List<double>(queryCount);
-                foreach (var q in queries)
-                {
-                    var t = Stopwatch.GetTimestamp();
-                    var hits = index.Search(q, k, filter);
-                    latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                    if (hits.Length != k)
-                    {
-                        throw new InvalidOperationException($"Expected {k} hits, got {hits.Length}.");
-                    }
-                }
-
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {k} | {name} | {Percentile(latencies, 0.50):F2} | {Percentile(latencies, 0.99):F2} | {latencies.Average():F2} |"));
-            }
-        }
-
-        return 0;
-    }
-
-    private static double Gaussian(Random random) =>
-        Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2.0 * Math.PI * random.NextDouble());
 
     /// <summary><c>--name value</c> pairs.</summary>
     private sealed class Options(Dictionary<string, string> values)

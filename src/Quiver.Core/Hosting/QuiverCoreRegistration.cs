@@ -77,6 +77,10 @@ public static class QuiverCoreRegistration
             .Validate(o => o.SweepIntervalSeconds <= 2_592_000, "Quiver:Ingestion:SweepIntervalSeconds must be at most 2592000 (30 days).")
             .ValidateOnStart();
         services.AddOptions<ExtractionOptions>().BindConfiguration(ExtractionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section)
+            .Validate(o => o.HnswMinChunks >= 0, "Quiver:Search:HnswMinChunks must be 0 (HNSW off) or more.")
+            .Validate(o => o.HnswSaveIntervalSeconds is >= 1 and <= 86_400, "Quiver:Search:HnswSaveIntervalSeconds must be between 1 and 86400.")
+            .ValidateOnStart();
         services.TryAddSingleton<IDocumentExtractor, DocumentExtractor>();
         services.TryAddSingleton(TextChunker.Instance);
         services.TryAddSingleton<IngestionSignals>();

@@ -104,6 +104,16 @@ internal sealed class ExactVectorIndex
         }
     }
 
+    /// <summary>
+    /// The rows searchable right now: keys and unit vectors (row-major), without copying. The views stay valid and
+    /// unchanged after later writes, which publish new arrays or write only past these rows.
+    /// </summary>
+    public (ReadOnlyMemory<long> Keys, ReadOnlyMemory<float> Vectors) Rows()
+    {
+        var snapshot = _current;
+        return (snapshot.Keys.AsMemory(0, snapshot.Count), snapshot.Vectors.AsMemory(0, snapshot.Count * Dimensions));
+    }
+
     /// <summary>Removes every row of a file; returns whether it had any.</summary>
     public bool RemoveFile(int fileOrdinal)
     {

@@ -59,22 +59,41 @@ internal sealed class VectorStoreSearchService(
         }
 
         var candidates = Math.Max(MinCandidates, request.MaxResults * 4);
+
+        // The lexical leg needs no query vector, so it runs while the queries are embedded (the
+        // embedding is most of a query's time): hybrid costs max(dense, lexical), not the sum.
+        var lexicalTask = request.Ranker == Ranker.DenseOnly
+            ? null
+            : Task.WhenAll(queries.Select(q => Task.Run(
+                () => chunks.LexicalSearchAsync(store.Id, q, request.Ranker == Ranker.LexicalOnly ? request.MaxResults : candidates, allowed, ct), ct)));
         IReadOnlyList<IReadOnlyList<SearchHit>> dense = [];
-        if (request.Ranker != Ranker.LexicalOnly)
+        try
         {
-            var model = models.Get(store.EmbeddingModel);
-            var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
-            dense = await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, allowed, ct);
+            if (request.Ranker != Ranker.LexicalOnly)
+            {
+                var model = models.Get(store.EmbeddingModel);
+                var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
+                dense = await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, allowed, ct);
+            }
+        }
+        catch when (lexicalTask is not null)
+        {
+            // Observe the other leg so its failure (if any) is not left unobserved.
+            await lexicalTask.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
         }
 
+        var lexical = lexicalTask is null ? null : await lexicalTask;
         var perQuery = new List<IReadOnlyList<SearchHit>>(queries.Count);
         for (var i = 0; i < queries.Count; i++)
         {
             perQuery.Add(request.Ranker switch
             {
                 Ranker.DenseOnly => [.. dense[i].Take(request.MaxResults).Select(h => h with { Score = Math.Clamp(h.Score, 0f, 1f) })],
-                Ranker.LexicalOnly => await LexicalOnlyAsync(store.Id, queries[i], request.MaxResults, allowed, ct),
-                _ => await FuseAsync(store.Id, queries[i], dense[i], request, candidates, allowed, ct),
+                Ranker.LexicalOnly => NormaliseByBest(lexical![i]),
+                _ => request.Weights is { } weights
+                    ? ScoreFusion.Weighted(dense[i], lexical![i], weights, candidates)
+                    : ScoreFusion.ReciprocalRank([new RankedList(dense[i]), new RankedList(lexical![i])], candidates),
             });
         }
 
@@ -94,18 +113,9 @@ internal sealed class VectorStoreSearchService(
         return new SearchResult(queries, items);
     }
 
-    private async Task<IReadOnlyList<SearchHit>> FuseAsync(
-        string storeId, string query, IReadOnlyList<SearchHit> dense, SearchRequest request, int candidates, IReadOnlySet<string>? allowed, CancellationToken ct)
+    /// <summary>Lexical-only scores: BM25 divided by the best one, so the top result scores 1.</summary>
+    private static IReadOnlyList<SearchHit> NormaliseByBest(IReadOnlyList<SearchHit> hits)
     {
-        var lexical = await chunks.LexicalSearchAsync(storeId, query, candidates, allowed, ct);
-        return request.Weights is { } weights
-            ? ScoreFusion.Weighted(dense, lexical, weights, candidates)
-            : ScoreFusion.ReciprocalRank([new RankedList(dense), new RankedList(lexical)], candidates);
-    }
-
-    private async Task<IReadOnlyList<SearchHit>> LexicalOnlyAsync(string storeId, string query, int k, IReadOnlySet<string>? allowed, CancellationToken ct)
-    {
-        var hits = await chunks.LexicalSearchAsync(storeId, query, k, allowed, ct);
         var max = hits.Count > 0 ? hits[0].Score : 1f;
         return [.. hits.Select(h => h with { Score = max > 0 ? h.Score / max : 0f })];
     }

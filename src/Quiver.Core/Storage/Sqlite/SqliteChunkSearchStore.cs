@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Numerics.Tensors;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Quiver.Core.Search;
 using Quiver.Core.VectorStores;
 
@@ -13,10 +16,26 @@ namespace Quiver.Core.Storage.Sqlite;
 /// <c>chunks_version</c> (bumped by triggers on every chunk insert/delete) moves; lexical retrieval
 /// with FTS5 <c>bm25()</c>. Filters arrive as allowed file ids and are applied inside both
 /// retrievals, before their top-k cut.
+/// Stores of at least <see cref="SearchOptions.HnswMinChunks"/> chunks also get an <see cref="HnswStoreGraph"/>
+/// (saved under <c>indexes/</c> beside the database) fed with the same changes; dense search uses it once it
+/// has caught up, unless a filter leaves fewer chunks than that threshold (an exact scan of those is as fast
+/// and exact). The exact index stays the source of truth either way.
 /// </summary>
-internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSearchStore
+internal sealed partial class SqliteChunkSearchStore(
+    SqliteDatabase database, IOptions<SearchOptions> options, TimeProvider time, ILogger<SqliteChunkSearchStore> logger)
+    : IChunkSearchStore, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, StoreIndex> _indexes = new(StringComparer.Ordinal);
+    private readonly SearchOptions _options = options.Value;
+    private readonly string _graphDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database.Path))!, "indexes");
+    private int _pruned;
+
+    /// <summary>Where the HNSW graphs are saved: <c>indexes/</c> beside the database file.</summary>
+    internal string GraphDirectory => _graphDirectory;
+
+    /// <summary>A store's graph and the version its exact index holds (tests and diagnostics).</summary>
+    internal (HnswStoreGraph? Graph, long Version) GraphStateOf(string storeId) =>
+        _indexes.TryGetValue(storeId, out var index) ? (index.Graph, index.Version) : (null, -1);
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<SearchableFile>> GetSearchableFilesAsync(string storeId, CancellationToken ct)
@@ -41,6 +60,11 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
         string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct)
     {
         var index = await GetIndexAsync(storeId, dimensions, ct);
+        if (TryGraphSearch(index, queries, k, allowedFiles) is { } approximate)
+        {
+            return approximate;
+        }
+
         Predicate<int>? allowed = null;
         if (allowedFiles is not null)
         {
@@ -57,6 +81,45 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
         return index.Vectors.SearchBatch(flat, k, allowed);
     }
 
+    /// <summary>
+    /// The HNSW answer when the store has a graph that reflects exactly the rows the exact index holds, and the
+    /// search covers at least <see cref="SearchOptions.HnswMinChunks"/> chunks; otherwise null (search exactly).
+    /// A filter is applied inside the graph walk, which keeps expanding until it has k allowed hits.
+    /// </summary>
+    private SearchHit[][]? TryGraphSearch(StoreIndex index, IReadOnlyList<float[]> queries, int k, IReadOnlySet<string>? allowedFiles)
+    {
+        var graph = index.Graph;
+        if (graph is null || graph.AppliedVersion != index.Version || index.Vectors.Count < _options.HnswMinChunks)
+        {
+            return null;
+        }
+
+        Predicate<long>? allowed = null;
+        if (allowedFiles is not null)
+        {
+            var keys = index.KeysOf(allowedFiles);
+            if (keys.Count < _options.HnswMinChunks)
+            {
+                return null;
+            }
+
+            allowed = keys.Contains;
+        }
+
+        var results = new SearchHit[queries.Count][];
+        for (var i = 0; i < queries.Count; i++)
+        {
+            if (TensorPrimitives.Norm(queries[i]) == 0f)
+            {
+                return null; // cosine is undefined for it; the exact index scores it 0 against everything
+            }
+
+            results[i] = graph.Search(queries[i], k, allowed);
+        }
+
+        return results;
+    }
+
     /// <inheritdoc/>
     public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct)
     {
@@ -66,13 +129,20 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
             return [];
         }
 
+        // The store is a token of the index (migration 4), so FTS5 only ranks this store's chunks;
+        // its column weight is 0, leaving BM25 to the text. A filter still joins to the chunk's file.
         await using var connection = await database.OpenAsync(ct);
-        var sql = """
-            SELECT c.id, bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
-            WHERE chunks_fts MATCH @match AND c.vector_store_id = @store
-            """ + (allowedFiles is null ? "" : " AND c.file_id IN (SELECT value FROM json_each(@allowed))")
-            + " ORDER BY bm25(chunks_fts) LIMIT @k";
-        await using var command = connection.Command(sql).With("@match", match).With("@store", storeId).With("@k", k);
+        var sql = allowedFiles is null
+            ? """
+              SELECT rowid, bm25(chunks_fts, 1.0, 0.0) FROM chunks_fts
+              WHERE chunks_fts MATCH @match ORDER BY bm25(chunks_fts, 1.0, 0.0) LIMIT @k
+              """
+            : """
+              SELECT c.id, bm25(chunks_fts, 1.0, 0.0) FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid
+              WHERE chunks_fts MATCH @match AND c.file_id IN (SELECT value FROM json_each(@allowed))
+              ORDER BY bm25(chunks_fts, 1.0, 0.0) LIMIT @k
+              """;
+        await using var command = connection.Command(sql).With("@match", StoreScopedMatch(storeId, match)).With("@k", k);
         if (allowedFiles is not null)
         {
             command.With("@allowed", JsonSerializer.Serialize(allowedFiles.ToArray(), SearchJsonContext.Default.StringArray));
@@ -88,6 +158,13 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
 
         return hits;
     }
+
+    /// <summary>
+    /// <c>store : "s&lt;hex id&gt;0" AND text : (…)</c>; the tag is computed exactly as the index's content view does
+    /// (<c>'s' || hex(vector_store_id) || '0'</c>: SQLite's hex() of the UTF-8 bytes, upper case).
+    /// </summary>
+    internal static string StoreScopedMatch(string storeId, string match) =>
+        $"store : \"s{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(storeId))}0\" AND text : ({match})";
 
     /// <inheritdoc/>
     public async Task<IReadOnlyDictionary<long, ChunkContent>> GetChunksAsync(string storeId, IReadOnlyList<long> keys, CancellationToken ct)
@@ -118,12 +195,21 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
     /// <summary>The store's index, brought up to date with the database first when its chunks changed.</summary>
     private async Task<StoreIndex> GetIndexAsync(string storeId, int dimensions, CancellationToken ct)
     {
+        if (Interlocked.Exchange(ref _pruned, 1) == 0)
+        {
+            _ = Task.Run(() => PruneOrphanGraphsAsync(CancellationToken.None), CancellationToken.None);
+        }
+
         var index = _indexes.GetOrAdd(storeId, _ => new StoreIndex(dimensions));
         await using var connection = await database.OpenAsync(ct);
         var version = await ReadVersionAsync(connection, storeId, ct);
         if (version is null)
         {
-            _indexes.TryRemove(storeId, out _);
+            if (_indexes.TryRemove(storeId, out var gone) && gone.Graph is { } graph)
+            {
+                _ = Task.Run(graph.DeleteAsync, CancellationToken.None);
+            }
+
             return index;
         }
 
@@ -137,10 +223,11 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
         {
             // Re-read under the lock: another search may have refreshed meanwhile.
             version = await ReadVersionAsync(connection, storeId, ct);
-            if (index.Version != version)
+            if (version is { } current && index.Version != current)
             {
-                await RefreshAsync(connection, storeId, index, ct);
-                index.Version = version;
+                await RefreshAsync(connection, storeId, index, current, ct);
+                index.Version = current;
+                UpdateGraphLifecycle(storeId, index, current);
             }
         }
         finally
@@ -151,11 +238,86 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
         return index;
     }
 
+    /// <summary>
+    /// Starts a graph when the store reaches the threshold, and drops it (with its files) when the store falls
+    /// below half of it, so a store hovering around the threshold does not rebuild over and over; replaces it with
+    /// a fresh build once many of its vectors were removed. Under the refresh lock.
+    /// </summary>
+    private void UpdateGraphLifecycle(string storeId, StoreIndex index, long version)
+    {
+        var count = index.Vectors.Count;
+        var graph = index.Graph;
+        if (graph is not null && (_options.HnswMinChunks <= 0 || count < _options.HnswMinChunks / 2))
+        {
+            index.Graph = null;
+            _ = Task.Run(graph.DeleteAsync, CancellationToken.None); // may still be building; searches need not wait
+            return;
+        }
+
+        var rebuild = graph is { NeedsRebuild: true };
+        if ((graph is null && _options.HnswMinChunks > 0 && count >= _options.HnswMinChunks) || rebuild)
+        {
+            if (rebuild)
+            {
+                _ = Task.Run(graph!.AbandonAsync, CancellationToken.None);
+            }
+
+            // Until the new graph catches up, searches are exact.
+            var (keys, vectors) = index.Vectors.Rows();
+            index.Graph = HnswStoreGraph.Start(
+                storeId, index.Vectors.Dimensions, _graphDirectory, keys, vectors, version,
+                TimeSpan.FromSeconds(_options.HnswSaveIntervalSeconds), time, logger, loadSaved: !rebuild);
+        }
+    }
+
+    /// <summary>Removes saved graphs whose store no longer exists (deleted while no graph was loaded).</summary>
+    private async Task PruneOrphanGraphsAsync(CancellationToken ct)
+    {
+        try
+        {
+            if (!Directory.Exists(_graphDirectory))
+            {
+                return;
+            }
+
+            await using var connection = await database.OpenAsync(ct);
+            foreach (var path in Directory.EnumerateFiles(_graphDirectory, "*.hnsw"))
+            {
+                var storeId = Path.GetFileNameWithoutExtension(path);
+                if (await ReadVersionAsync(connection, storeId, ct) is null && !_indexes.ContainsKey(storeId))
+                {
+                    File.Delete(path);
+                    File.Delete(path + ".keys");
+                    LogPruned(logger, storeId);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
+        {
+            LogPruneFailed(logger, e);
+        }
+    }
+
+    /// <summary>Saves the graphs' unsaved changes (host shutdown).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var index in _indexes.Values)
+        {
+            if (index.Graph is { } graph)
+            {
+                await graph.DisposeAsync();
+            }
+        }
+    }
+
     private static async Task<long?> ReadVersionAsync(SqliteConnection connection, string storeId, CancellationToken ct) =>
         await connection.Command("SELECT chunks_version FROM vector_stores WHERE id = @store").With("@store", storeId).ExecuteScalarAsync(ct) as long?;
 
-    /// <summary>Reloads only the files whose chunk set changed (by count and highest chunk id) and drops removed files.</summary>
-    private static async Task RefreshAsync(SqliteConnection connection, string storeId, StoreIndex index, CancellationToken ct)
+    /// <summary>
+    /// Reloads only the files whose chunk set changed (by count and highest chunk id) and drops removed files;
+    /// the same change goes to the store's graph, if it has one, as the step to <paramref name="version"/>.
+    /// </summary>
+    private static async Task RefreshAsync(SqliteConnection connection, string storeId, StoreIndex index, long version, CancellationToken ct)
     {
         var current = new Dictionary<string, (long Count, long MaxId)>(StringComparer.Ordinal);
         await using (var reader = await connection.Command(
@@ -167,12 +329,20 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
             }
         }
 
-        foreach (var (fileId, signature) in index.Signatures.ToList())
+        var removedKeys = new List<long>();
+        var addedKeys = new List<long>();
+        var addedVectors = new List<float>();
+        foreach (var fileId in index.Signatures.Keys.ToList())
         {
             if (!current.ContainsKey(fileId))
             {
                 index.Vectors.RemoveFile(index.OrdinalOf(fileId));
                 index.Signatures.Remove(fileId);
+                lock (index.FileKeys)
+                {
+                    index.FileKeys.Remove(fileId, out var fileKeys);
+                    removedKeys.AddRange(fileKeys ?? []);
+                }
             }
         }
 
@@ -205,7 +375,20 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
 
             index.Vectors.AddFile(index.OrdinalOf(fileId), CollectionsMarshal.AsSpan(keys), CollectionsMarshal.AsSpan(vectors));
             index.Signatures[fileId] = signature;
+            lock (index.FileKeys)
+            {
+                if (index.FileKeys.Remove(fileId, out var replaced))
+                {
+                    removedKeys.AddRange(replaced);
+                }
+
+                index.FileKeys[fileId] = [.. keys];
+            }
+            addedKeys.AddRange(keys);
+            addedVectors.AddRange(vectors);
         }
+
+        index.Graph?.Enqueue(version, removedKeys, [.. addedKeys], [.. addedVectors]);
     }
 
     /// <summary>One store's cached vectors and the bookkeeping to keep them current.</summary>
@@ -213,6 +396,7 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
     {
         private readonly ConcurrentDictionary<string, int> _ordinals = new(StringComparer.Ordinal);
         private int _nextOrdinal;
+        private long _version = -1;
 
         public ExactVectorIndex Vectors { get; } = new(dimensions);
 
@@ -221,7 +405,36 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
         /// <summary>Per file: chunk count and highest chunk id when loaded (ids only grow, so any change shows).</summary>
         public Dictionary<string, (long Count, long MaxId)> Signatures { get; } = new(StringComparer.Ordinal);
 
-        public long? Version { get; set; } = -1;
+        /// <summary>Per file: its chunk keys in the index (the graph needs them to remove a file; filters to allow one).</summary>
+        public Dictionary<string, long[]> FileKeys { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The HNSW graph following this store, for stores at or above the threshold.</summary>
+        public HnswStoreGraph? Graph { get; set; }
+
+        /// <summary>The <c>chunks_version</c> the rows reflect (-1 before the first load); read without the lock.</summary>
+        public long Version
+        {
+            get => Volatile.Read(ref _version);
+            set => Volatile.Write(ref _version, value);
+        }
+
+        /// <summary>Keys of the chunks of these files (the refresh lock is not held: a concurrent refresh may be swapping a file).</summary>
+        public HashSet<long> KeysOf(IReadOnlySet<string> fileIds)
+        {
+            var keys = new HashSet<long>();
+            lock (FileKeys)
+            {
+                foreach (var fileId in fileIds)
+                {
+                    if (FileKeys.TryGetValue(fileId, out var fileKeys))
+                    {
+                        keys.UnionWith(fileKeys);
+                    }
+                }
+            }
+
+            return keys;
+        }
 
         public int OrdinalOf(string fileId) => _ordinals.GetOrAdd(fileId, _ => Interlocked.Increment(ref _nextOrdinal));
 
@@ -239,4 +452,10 @@ internal sealed class SqliteChunkSearchStore(SqliteDatabase database) : IChunkSe
             return ordinals;
         }
     }
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Removed the saved HNSW graph of deleted store {StoreId}")]
+    private static partial void LogPruned(ILogger logger, string storeId);
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Could not prune saved HNSW graphs of deleted stores")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
 }

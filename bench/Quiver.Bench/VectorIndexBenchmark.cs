@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Quiver.Core.Search;
+
+namespace Quiver.Bench;
+
+/// <summary>
+/// Dense-search latency and recall of the embedded backend's two paths on synthetic clustered vectors: the exact
+/// in-memory index and the store's HNSW graph (<see cref="HnswStoreGraph"/>, the class search uses, at its default
+/// M and ef), per store size, so the switch-over size can be read off, and with a filter keeping 10% of chunks.
+/// <code>
+/// vectors [--sizes 5000,10000,20000,50000,100000] [--dims 384] [--queries 200]
+/// </code>
+/// Data: 1,000 Gaussian clusters (centre + noise σ=0.5 per unit-variance axis), 10 chunks per file; queries are
+/// fresh points from random clusters. The filter keeps files whose ordinal is divisible by 10, applied inside the
+/// exact scan and inside the graph walk (a key set, as search builds it). Recall@k is against the exact top-k.
+/// </summary>
+internal static class VectorIndexBenchmark
+{
+    private const int Clusters = 1_000;
+    private const int ChunksPerFile = 10;
+
+    public static int Run(string[] args)
+    {
+        var options = args.Chunk(2).ToDictionary(p => p[0].TrimStart('-'), p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal);
+        var sizes = options.GetValueOrDefault("sizes", "5000,10000,20000,50000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var dims = int.Parse(options.GetValueOrDefault("dims", "384"), CultureInfo.InvariantCulture);
+        var queryCount = int.Parse(options.GetValueOrDefault("queries", "200"), CultureInfo.InvariantCulture);
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{dims}-d clustered vectors, {Environment.ProcessorCount} cores, {queryCount} queries per row, HNSW M={HnswVectorIndex.DefaultConnectivity} ef_add={HnswVectorIndex.DefaultExpansionAdd} ef={HnswVectorIndex.DefaultExpansionSearch}"));
+        Console.WriteLine();
+        Console.WriteLine("| chunks | k | filter | exact p50 ms | exact p99 ms | HNSW p50 ms | HNSW p99 ms | HNSW recall@k | graph build s | graph save ms | graph load ms |");
+        Console.WriteLine("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var n in sizes)
+        {
+            RunSize(n, dims, queryCount);
+        }
+
+        return 0;
+    }
+
+    private static void RunSize(int n, int dims, int queryCount)
+    {
+        var random = new Random(42);
+        var centres = new float[Clusters * dims];
+        for (var i = 0; i < centres.Length; i++)
+        {
+            centres[i] = (float)Gaussian(random);
+        }
+
+        float[] Point()
+        {
+            var c = random.Next(Clusters);
+            var v = new float[dims];
+            for (var d = 0; d < dims; d++)
+            {
+                v[d] = centres[(c * dims) + d] + (0.5f * (float)Gaussian(random));
+            }
+
+            return v;
+        }
+
+        var exact = new ExactVectorIndex(dims);
+        for (var file = 0; file * ChunksPerFile < n; file++)
+        {
+            var rows = Math.Min(ChunksPerFile, n - (file * ChunksPerFile));
+            var keys = new long[rows];
+            var vectors = new float[rows * dims];
+            for (var r = 0; r < rows; r++)
+            {
+                keys[r] = ((long)file * ChunksPerFile) + r;
+                Point().CopyTo(vectors, r * dims);
+            }
+
+            exact.AddFile(file, keys, vectors);
+        }
+
+        var directory = Directory.CreateTempSubdirectory("quiver-vectors-bench-").FullName;
+        try
+        {
+            var (allKeys, allVectors) = exact.Rows();
+            var started = Stopwatch.GetTimestamp();
+            var graph = HnswStoreGraph.Start("vs_bench", dims, directory, allKeys, allVectors, 1, TimeSpan.FromHours(1), TimeProvider.System, NullLogger.Instance);
+            while (graph.AppliedVersion != 1)
+            {
+                Thread.Sleep(5);
+            }
+
+            var build = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            started = Stopwatch.GetTimestamp();
+            graph.DisposeAsync().AsTask().GetAwaiter().GetResult(); // saves
+            var save = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            started = Stopwatch.GetTimestamp();
+            graph = HnswStoreGraph.Start("vs_bench", dims, directory, allKeys, allVectors, 2, TimeSpan.FromHours(1), TimeProvider.System, NullLogger.Instance);
+            while (graph.AppliedVersion != 2)
+            {
+                Thread.Sleep(1);
+            }
+
+            var load = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (!graph.LoadedFromSavedFile)
+            {
+                throw new InvalidOperationException("The saved graph was not loaded.");
+            }
+
+            var queries = Enumerable.Range(0, queryCount).Select(_ => Point()).ToList();
+            var allowedKeys = new HashSet<long>(allKeys.ToArray().Where(k => k / ChunksPerFile % 10 == 0));
+            Predicate<int> allowedFile = file => file % 10 == 0;
+            foreach (var k in new[] { 10, 100 })
+            {
+                foreach (var filtered in new[] { false, true })
+                {
+                    var exactLatencies = new List<double>(queryCount);
+                    var graphLatencies = new List<double>(queryCount);
+                    double recall = 0;
+                    for (var w = 0; w < 10; w++)
+                    {
+                        exact.Search(queries[w], k, filtered ? allowedFile : null);
+                        graph.Search(queries[w], k, filtered ? allowedKeys.Contains : null);
+                    }
+
+                    foreach (var q in queries)
+                    {
+                        var t = Stopwatch.GetTimestamp();
+                        var truth = exact.Search(q, k, filtered ? allowedFile : null);
+                        exactLatencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                        t = Stopwatch.GetTimestamp();
+                        var approximate = graph.Search(q, k, filtered ? allowedKeys.Contains : null);
+                        graphLatencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                        var expected = truth.Select(h => h.Key).ToHashSet();
+                        recall += approximate.Count(h => expected.Contains(h.Key)) / (double)truth.Length;
+                    }
+
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {n:N0} | {k} | {(filtered ? "10% of files" : "none")} | {Percentile(exactLatencies, 0.50):F2} | {Percentile(exactLatencies, 0.99):F2} | {Percentile(graphLatencies, 0.50):F2} | {Percentile(graphLatencies, 0.99):F2} | {recall / queries.Count:F3} | {build:F1} | {save:F0} | {load:F0} |"));
+                }
+            }
+
+            graph.AbandonAsync().GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2.0 * Math.PI * random.NextDouble());
+}
