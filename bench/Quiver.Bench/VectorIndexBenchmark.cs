@@ -127,7 +127,7 @@ internal static class VectorIndexBenchmark
                         var truth = exact.Search(q, k, filtered ? allowedFile : null);
                         exactLatencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                         t = Stopwatch.GetTimestamp();
-                        var approximate = graph.Search(q, k, filtered ? allowedKeys.Contains : null);
+                        var approximate = graph.Search(q, k, filtered ? allowedKeys.Contains : null)!;
                         graphLatencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                         var expected = truth.Select(h => h.Key).ToHashSet();
                         recall += approximate.Count(h => expected.Contains(h.Key)) / (double)truth.Length;

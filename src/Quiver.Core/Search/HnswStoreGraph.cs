@@ -41,7 +41,9 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
     // The keys the graph holds, tracked from the applied changes (the native binding cannot list them); only the
     // background task touches it.
     private readonly HashSet<long> _keys = [];
+    private readonly ReaderWriterLockSlim _life = new(LockRecursionPolicy.NoRecursion);
     private HnswVectorIndex? _graph;
+    private bool _closed;
     private long _appliedVersion = -1;
     private long _removed;
     private long _builtWith;
@@ -90,16 +92,45 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
     public void Enqueue(long version, IReadOnlyCollection<long> removed, long[] addedKeys, float[] addedVectors) =>
         _changes.Writer.TryWrite(new Change(version, removed, addedKeys, addedVectors, Initial: false));
 
-    /// <summary>Approximate top-k (best first), only among keys passing <paramref name="allowedKey"/> when given.</summary>
-    public SearchHit[] Search(ReadOnlySpan<float> query, int k, Predicate<long>? allowedKey) =>
-        (_graph ?? throw new InvalidOperationException("The graph is not ready.")).Search(query, k, allowedKey);
+    /// <summary>
+    /// Approximate top-k (best first), only among keys passing <paramref name="allowedKey"/> when given; null when
+    /// the graph is not ready or already disposed (a search that raced a rebuild or a store deletion), so the caller
+    /// searches exactly instead.
+    /// </summary>
+    public SearchHit[]? Search(ReadOnlySpan<float> query, int k, Predicate<long>? allowedKey)
+    {
+        // The read lock keeps the native graph alive for the search; dispose takes the write lock to close it.
+        _life.EnterReadLock();
+        try
+        {
+            return _closed || _graph is not { } graph ? null : graph.Search(query, k, allowedKey);
+        }
+        finally
+        {
+            _life.ExitReadLock();
+        }
+    }
 
-    /// <summary>Stops the background work and saves unsaved changes.</summary>
+    /// <summary>Stops the background work, saves unsaved changes, and frees the graph once no search uses it.</summary>
     public async ValueTask DisposeAsync()
     {
         _changes.Writer.TryComplete();
         await _loop;
-        _graph?.Dispose();
+        _life.EnterWriteLock();
+        try
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            _graph?.Dispose();
+        }
+        finally
+        {
+            _life.ExitWriteLock();
+        }
     }
 
     /// <summary>Stops the background work without saving (a replacement graph will write the files).</summary>

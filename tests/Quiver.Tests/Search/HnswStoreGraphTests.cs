@@ -25,16 +25,16 @@ public sealed class HnswStoreGraphTests : IDisposable
         Assert.False(graph.LoadedFromSavedFile);
 
         // A row finds itself first.
-        Assert.Equal(keys[10], graph.Search(vectors.AsSpan(10 * Dim, Dim), 5, null)[0].Key);
+        Assert.Equal(keys[10], graph.Search(vectors.AsSpan(10 * Dim, Dim), 5, null)![0].Key);
 
         // Version 6 removes keys 1..100 and adds 5001..5050.
         var (added, addedVectors) = Rows(first: 5001, count: 50, seed: 2);
         graph.Enqueue(6, [.. keys[..100]], added, addedVectors);
         await WaitForVersionAsync(graph, 6);
 
-        var all = graph.Search(vectors.AsSpan(10 * Dim, Dim), 2000, null).Select(h => h.Key).ToHashSet();
+        var all = graph.Search(vectors.AsSpan(10 * Dim, Dim), 2000, null)!.Select(h => h.Key).ToHashSet();
         Assert.DoesNotContain(keys[10], all);
-        Assert.Equal(added[7], graph.Search(addedVectors.AsSpan(7 * Dim, Dim), 1, null)[0].Key);
+        Assert.Equal(added[7], graph.Search(addedVectors.AsSpan(7 * Dim, Dim), 1, null)![0].Key);
         Assert.False(graph.NeedsRebuild);
 
         // Removing max(1,000, a quarter of what it was built with) asks for a rebuild.
@@ -54,7 +54,7 @@ public sealed class HnswStoreGraphTests : IDisposable
         await WaitForVersionAsync(graph, 1);
 
         // Only every 10th key is allowed: k allowed hits come back, nothing else.
-        var hits = graph.Search(vectors.AsSpan(0, Dim), 50, key => key % 10 == 0);
+        var hits = graph.Search(vectors.AsSpan(0, Dim), 50, key => key % 10 == 0)!;
         Assert.Equal(50, hits.Length);
         Assert.All(hits, h => Assert.Equal(0, h.Key % 10));
     }
@@ -85,12 +85,12 @@ public sealed class HnswStoreGraphTests : IDisposable
         var removed = keys[..500].ToHashSet();
         for (var row = 0; row < nowKeys.Length; row += 25)
         {
-            var hits = reloaded.Search(nowVectors.AsSpan(row * Dim, Dim), 20, null);
+            var hits = reloaded.Search(nowVectors.AsSpan(row * Dim, Dim), 20, null)!;
             Assert.Equal(nowKeys[row], hits[0].Key);
             Assert.DoesNotContain(hits, h => removed.Contains(h.Key));
         }
 
-        Assert.Equal(added[42], reloaded.Search(addedVectors.AsSpan(42 * Dim, Dim), 1, null)[0].Key);
+        Assert.Equal(added[42], reloaded.Search(addedVectors.AsSpan(42 * Dim, Dim), 1, null)![0].Key);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class HnswStoreGraphTests : IDisposable
         await using var rebuilt = Start(keys, vectors, version: 1);
         await WaitForVersionAsync(rebuilt, 1);
         Assert.False(rebuilt.LoadedFromSavedFile);
-        Assert.Equal(keys[3], rebuilt.Search(vectors.AsSpan(3 * Dim, Dim), 1, null)[0].Key);
+        Assert.Equal(keys[3], rebuilt.Search(vectors.AsSpan(3 * Dim, Dim), 1, null)![0].Key);
     }
 
     [Fact]
@@ -126,6 +126,7 @@ public sealed class HnswStoreGraphTests : IDisposable
         var again = Start(keys, vectors, version: 1);
         await WaitForVersionAsync(again, 1);
         await again.DeleteAsync();
+        Assert.Null(again.Search(vectors.AsSpan(0, Dim), 1, null)); // a search racing the deletion falls back, never touches freed memory
         Assert.False(File.Exists(HnswStoreGraph.GraphPath(_dir, Store)));
         Assert.False(File.Exists(HnswStoreGraph.GraphPath(_dir, Store) + ".keys"));
     }

@@ -114,7 +114,12 @@ internal sealed partial class SqliteChunkSearchStore(
                 return null; // cosine is undefined for it; the exact index scores it 0 against everything
             }
 
-            results[i] = graph.Search(queries[i], k, allowed);
+            if (graph.Search(queries[i], k, allowed) is not { } hits)
+            {
+                return null; // replaced or dropped meanwhile
+            }
+
+            results[i] = hits;
         }
 
         return results;
