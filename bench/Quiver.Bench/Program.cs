@@ -6,11 +6,13 @@ switch (args.Length > 0 ? args[0] : "")
         return await IngestBenchmark.RunAsync(args[1..]);
     case "cancel":
         return await CancelBenchmark.RunAsync(args[1..]);
+    case "cancel-notify":
+        return await CancelNotifyBenchmark.RunAsync(args[1..]);
     case "retrieval":
         return await RetrievalBenchmark.RunAsync(args[1..]);
     case "vectors":
         return VectorIndexBenchmark.Run(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, retrieval, vectors.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, vectors.");
         return 2;
 }

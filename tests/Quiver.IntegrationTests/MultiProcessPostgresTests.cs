@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Npgsql;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;
 
@@ -11,13 +12,21 @@ namespace Quiver.IntegrationTests;
 
 /// <summary>
 /// Two real Quiver server processes on one PostgreSQL database (file bytes in the database):
-/// a batch uploaded through one and attached through the other is processed exactly once, and
-/// a killed process's leased work is finished by the survivor after the lease lapses.
+/// a batch uploaded through one and attached through the other is processed exactly once,
+/// a killed process's leased work is finished by the survivor after the lease lapses, and a
+/// cancel sent to one process stops the work running in the other at once (LISTEN/NOTIFY),
+/// not at its next lease heartbeat.
 /// </summary>
 public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
 {
     private const string Key = "multi-process-key";
     private const int Files = 200;
+
+    /// <summary>How long B may take to stop after the cancel answered: far below the 20 s heartbeat of a 60 s lease.</summary>
+    private const int StopBoundSeconds = 5;
+
+    /// <summary>The remote model of the cancel test, served by <see cref="HoldingEmbeddingServer"/>.</summary>
+    private const string HeldModel = "openai:held-8";
 
     private readonly List<ServerProcess> _servers = [];
     private string? _database;
@@ -88,10 +97,72 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
         Assert.True(b.Ingested.Count > 0);
     }
 
-    private async Task<(ServerProcess A, ServerProcess B)> StartTwoAsync(int leaseSeconds)
+    [Fact]
+    public async Task A_cancel_sent_to_process_A_stops_work_running_in_process_B()
     {
-        var a = Start("a", leaseSeconds);
-        var b = Start("b", leaseSeconds);
+        const int held = 4;
+        await using var embedder = await HoldingEmbeddingServer.StartAsync();
+        // A 60 s lease renews every 20 s: a heartbeat cannot be what stops B's work within the bound.
+        var (a, b) = await StartTwoAsync(leaseSeconds: 60, embedder);
+        await Task.WhenAll(a.WaitForLogAsync(ListeningLine()), b.WaitForLogAsync(ListeningLine()));
+
+        var ids = new string[held];
+        for (var i = 0; i < held; i++)
+        {
+            ids[i] = (string)(await a.Client.UploadAsync("/v1", $"held-{i}.txt", $"Held document {i} about tides and harbours."))["id"]!;
+        }
+
+        var storeId = (string)(await a.Client.CreateStoreAsync("/v1", "{\"embedding_model\":\"" + HeldModel + "\"}"))["id"]!;
+        var batch = await a.Client.PostJsonAsync($"/v1/vector_stores/{storeId}/file_batches",
+            "{\"file_ids\":[" + string.Join(",", ids.Select(id => "\"" + id + "\"")) + "]}");
+        var batchId = (string)batch["id"]!;
+
+        // Two workers per process and every embedding call held: each process ends up holding two files.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (embedder.InFlight("a") + embedder.InFlight("b") < held || embedder.InFlight("b") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Work never got in flight in both processes (a: {embedder.InFlight("a")}, b: {embedder.InFlight("b")}).");
+            await Task.Delay(10, Ct);
+        }
+
+        var inB = embedder.InFlight("b");
+        var cancelled = await a.Client.PostJsonAsync($"/v1/vector_stores/{storeId}/file_batches/{batchId}/cancel", "");
+        var answeredAt = Stopwatch.GetTimestamp();
+        Assert.Equal("cancelled", (string?)cancelled["status"]);
+        Assert.Equal(held, cancelled.Count("cancelled"));
+
+        // B abandons its embedding calls: its workers' tokens were cancelled by A's notification.
+        deadline = DateTime.UtcNow.AddSeconds(StopBoundSeconds);
+        while (embedder.Aborts("b").Count < inB)
+        {
+            Assert.True(DateTime.UtcNow < deadline,
+                $"Process B still ran {inB - embedder.Aborts("b").Count} of {inB} cancelled jobs {StopBoundSeconds} s after the cancel answered.");
+            await Task.Delay(5, Ct);
+        }
+
+        var stopMs = embedder.Aborts("b").Select(at => Stopwatch.GetElapsedTime(answeredAt, at).TotalMilliseconds).ToList();
+        await b.WaitForLogAsync(StoppedLine(), count: inB);
+        TestContext.Current.SendDiagnosticMessage(
+            $"cancel answered by A -> B's embedding calls abandoned after: {string.Join(", ", stopMs.Select(ms => $"{ms:F1} ms"))}");
+
+        // Nothing is published after the cancel, even if the held calls answer now.
+        embedder.Release();
+        await Task.Delay(1000, Ct);
+        Assert.Empty(embedder.Answered);
+        Assert.Empty(a.Ingested.Concat(b.Ingested));
+        var after = await b.Client.GetJsonAsync($"/v1/vector_stores/{storeId}/file_batches/{batchId}");
+        Assert.Equal(held, after.Count("cancelled"));
+        Assert.Equal(0, after.Count("completed"));
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(Ct);
+        await using var chunks = new NpgsqlCommand("SELECT COUNT(*) FROM chunks", connection);
+        Assert.Equal(0L, await chunks.ExecuteScalarAsync(Ct));
+    }
+
+    private async Task<(ServerProcess A, ServerProcess B)> StartTwoAsync(int leaseSeconds, HoldingEmbeddingServer? embedder = null)
+    {
+        var a = Start("a", leaseSeconds, embedder);
+        var b = Start("b", leaseSeconds, embedder);
         await Task.WhenAll(a.WaitReadyAsync(), b.WaitReadyAsync());
         return (a, b);
     }
@@ -112,7 +183,7 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
         return (storeId, (string)batch["id"]!);
     }
 
-    private ServerProcess Start(string name, int leaseSeconds)
+    private ServerProcess Start(string name, int leaseSeconds, HoldingEmbeddingServer? embedder)
     {
         var port = FreePort();
         var dataDir = Path.Combine(Path.GetTempPath(), "quiver-tests", "mp-" + name + "-" + Guid.NewGuid().ToString("N"));
@@ -138,6 +209,18 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
         info.Environment["Logging__Console__FormatterName"] = "systemd";
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        if (embedder is not null)
+        {
+            // An ordinary remote model; the API key tells the embedding server which process calls.
+            const string model = "Quiver__Embeddings__Remote__0__";
+            info.Environment[model + "Id"] = HeldModel;
+            info.Environment[model + "BaseUrl"] = embedder.BaseUrl;
+            info.Environment[model + "ApiKey"] = name;
+            info.Environment[model + "Dimensions"] = HoldingEmbeddingServer.Dimensions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            info.Environment[model + "MaxAttempts"] = "1";
+            info.Environment[model + "TimeoutSeconds"] = "300";
+        }
+
         var server = new ServerProcess(Process.Start(info)!, port, dataDir);
         _servers.Add(server);
         return server;
@@ -152,6 +235,12 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
 
     [GeneratedRegex(@"Ingested (file-\w+) into ")]
     private static partial Regex IngestedLine();
+
+    [GeneratedRegex(@"Listening for ingestion cancels from other processes")]
+    private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"Stopped file-\w+ in vs_\w+: job \d+ generation \d+ was taken away")]
+    private static partial Regex StoppedLine();
 
     /// <summary>A running server: its client, and the file ids it logged as ingested.</summary>
     private sealed class ServerProcess : IDisposable
@@ -196,6 +285,17 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
 
                 Assert.True(DateTime.UtcNow < deadline, "Server not ready after 120 s:\n" + string.Join('\n', _log));
                 await Task.Delay(100, Ct);
+            }
+        }
+
+        /// <summary>Waits until the server has logged <paramref name="count"/> lines matching <paramref name="pattern"/>.</summary>
+        public async Task WaitForLogAsync(Regex pattern, int count = 1)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (_log.Count(pattern.IsMatch) < count)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"Server never logged {count} x '{pattern}':\n" + string.Join('\n', _log));
+                await Task.Delay(10, Ct);
             }
         }
 

@@ -125,13 +125,17 @@ public static class QuiverCoreRegistration
                 "(environment: ConnectionStrings__Quiver=\"Host=...;Database=...;Username=...;Password=...\").");
         }
 
-        try
+        Validate("Quiver", connectionString);
+
+        // LISTEN needs a session of its own; behind PgBouncer in transaction mode, point this one straight at PostgreSQL.
+        var listenConnectionString = configuration.GetConnectionString("QuiverListen");
+        if (string.IsNullOrWhiteSpace(listenConnectionString))
         {
-            _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            listenConnectionString = connectionString;
         }
-        catch (ArgumentException e)
+        else
         {
-            throw new InvalidOperationException($"ConnectionStrings:Quiver is not a valid PostgreSQL connection string: {e.Message}", e);
+            Validate("QuiverListen", listenConnectionString);
         }
 
         services.TryAddSingleton(_ => new PostgresDatabase(connectionString));
@@ -145,6 +149,21 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<PostgresStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<PostgresStorageInitializer>());
+        // Other processes' cancels stop work here at once (SQLite has one process: in-process signals suffice).
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<PostgresCancelListener>(sp, listenConnectionString));
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresCancelListener>());
+
+        static void Validate(string name, string value)
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(value);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidOperationException($"ConnectionStrings:{name} is not a valid PostgreSQL connection string: {e.Message}", e);
+            }
+        }
     }
 
     private static void AddSqlite(IServiceCollection services, IConfiguration configuration)

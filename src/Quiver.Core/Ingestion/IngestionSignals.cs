@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Ingestion;
 
@@ -7,12 +8,19 @@ namespace Quiver.Core.Ingestion;
 /// In-process signals around the durable queue: a wake-up for idle workers after new jobs are
 /// committed (the database remains the source of truth; a lost wake-up only costs the poll
 /// interval), and the cancellation sources of jobs running here, so a cancel, detach or delete
-/// stops their work at once.
+/// stops their work at once (committed here, or, with PostgreSQL, in another process: see
+/// <see cref="CancelStale"/>).
 /// </summary>
 public sealed class IngestionSignals
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly ConcurrentDictionary<(string Store, string File), CancellationTokenSource> _running = new();
+
+    /// <summary>
+    /// Keyed by the source rather than by file: two claims of one file can briefly run here at
+    /// once (a re-attached file's new job is claimed before the old one has stopped), and each
+    /// must stay cancellable on its own. A handful of entries (one per worker), so scans are cheap.
+    /// </summary>
+    private readonly ConcurrentDictionary<CancellationTokenSource, ClaimedJob> _running = new();
 
     /// <summary>Wakes idle workers; call after committing new work.</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
@@ -33,33 +41,75 @@ public sealed class IngestionSignals
         }
     }
 
-    /// <summary>Registers a job running here; its token is cancelled by <see cref="CancelRunning"/>.</summary>
-    public CancellationTokenSource Register(string storeId, string fileId, CancellationToken stopping)
+    /// <summary>
+    /// Registers a job running here; its token is cancelled by <see cref="CancelRunning"/>, or by
+    /// <see cref="CancelStale"/> when its claim (job id, generation) is no newer than the one named.
+    /// </summary>
+    public CancellationTokenSource Register(ClaimedJob job, CancellationToken stopping)
     {
         var source = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        _running[(storeId, fileId)] = source;
+        _running[source] = job;
         return source;
     }
 
-    public void Unregister(string storeId, string fileId, CancellationTokenSource source) =>
-        _running.TryRemove(new KeyValuePair<(string, string), CancellationTokenSource>((storeId, fileId), source));
+    public void Unregister(CancellationTokenSource source) => _running.TryRemove(source, out _);
 
     /// <summary>Stops the work running here for a file, if any. Callers commit the status change first.</summary>
     public void CancelRunning(string storeId, string fileId)
     {
-        if (_running.TryGetValue((storeId, fileId), out var source))
+        foreach (var (source, job) in _running)
         {
-            try
+            if (job.VectorStoreId == storeId && job.FileId == fileId)
             {
-                source.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Finished meanwhile.
+                Cancel(source);
             }
         }
     }
 
+    /// <summary>
+    /// Stops the work running here for a file whose claim was taken away by a transaction
+    /// committed elsewhere, named by the job id and generation it had then. A job running here
+    /// is stopped only if its claim is not newer: <c>(JobId, Generation) &lt;= (jobId, generation)</c>.
+    /// Both only grow for a file: a re-attach of a file still in progress keeps the job row and
+    /// bumps its generation; everything else deletes the job row, and a later attach inserts a
+    /// new row with a larger (identity) id, even where the generation restarts at 1 because the
+    /// store-file row was deleted too. So a late signal never stops a newer job of the same file.
+    /// Returns whether anything was stopped (false when it had already stopped or been cancelled).
+    /// </summary>
+    public bool CancelStale(string storeId, string fileId, long jobId, long generation)
+    {
+        var stopped = false;
+        foreach (var (source, job) in _running)
+        {
+            if (job.VectorStoreId == storeId && job.FileId == fileId
+                && (job.JobId < jobId || (job.JobId == jobId && job.Generation <= generation)))
+            {
+                stopped |= Cancel(source);
+            }
+        }
+
+        return stopped;
+    }
+
     /// <summary>Jobs running in this process right now.</summary>
     public int RunningCount => _running.Count;
+
+    private static bool Cancel(CancellationTokenSource source)
+    {
+        try
+        {
+            if (source.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            source.Cancel();
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Finished meanwhile.
+            return false;
+        }
+    }
 }

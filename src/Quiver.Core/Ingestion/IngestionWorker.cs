@@ -91,7 +91,7 @@ internal sealed partial class IngestionWorker(
 
     private async Task RunJobAsync(ClaimedJob job, long leaseMs, CancellationToken stoppingToken)
     {
-        var source = signals.Register(job.VectorStoreId, job.FileId, stoppingToken);
+        var source = signals.Register(job, stoppingToken);
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(job, leaseMs, source, heartbeatStop.Token);
         try
@@ -107,7 +107,7 @@ internal sealed partial class IngestionWorker(
         {
             await heartbeatStop.CancelAsync();
             await heartbeat;
-            signals.Unregister(job.VectorStoreId, job.FileId, source);
+            signals.Unregister(source);
             source.Dispose();
         }
     }

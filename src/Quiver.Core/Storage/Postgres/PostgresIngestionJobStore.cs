@@ -225,7 +225,8 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                 }
 
                 await FailFileAsync(connection, transaction, store, file, NullIfEmpty(batchId), IngestionErrorCodes.ServerError, message, ct);
-                await connection.Command("DELETE FROM ingestion_jobs WHERE id = @job", transaction).With("@job", job).ExecuteNonQueryAsync(ct);
+                // The overdue job may be running in another process: it is told to stop when this commits.
+                await connection.Command(PostgresCancelNotifications.DeleteJobs("id = @job"), transaction).With("@job", job).ExecuteNonQueryAsync(ct);
                 failed.Add((store, file));
             }
 

@@ -156,6 +156,10 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
 
             var running = await connection.Command(
                 "SELECT file_id FROM vector_store_files WHERE vector_store_id = @id AND status = 'in_progress'", transaction).With("@id", storeId).ReadStringsAsync(ct);
+            // The jobs go explicitly, before the cascade would take them, so the same statement can
+            // signal workers running them in other processes. (No publication is in flight: each
+            // takes KEY SHARE on the store row first, which the FOR UPDATE above excludes.)
+            await connection.Command(PostgresCancelNotifications.DeleteJobs("vector_store_id = @id"), transaction).With("@id", storeId).ExecuteNonQueryAsync(ct);
             await connection.Command("DELETE FROM chunks WHERE vector_store_id = @id", transaction).With("@id", storeId).ExecuteNonQueryAsync(ct);
             await connection.Command("DELETE FROM vector_stores WHERE id = @id", transaction).With("@id", storeId).ExecuteNonQueryAsync(ct);
             return running;
@@ -264,6 +268,10 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
             {
                 superseded.Add(attachment.FileId);
                 await SettleMemberAsync(connection, transaction, previousBatch, attachment.FileId, VectorStoreFileStatus.Cancelled, ct);
+                // The job row stays (the upsert below bumps its generation): lock it, so no worker
+                // claims the old generation meanwhile, and signal a worker running it anywhere.
+                await connection.Command(PostgresCancelNotifications.LockAndNotifyRunning("vector_store_id = @store AND file_id = @file"), transaction)
+                    .With("@store", storeId).With("@file", attachment.FileId).ExecuteNonQueryAsync(ct);
             }
 
             // Old chunks of a completed file stay searchable until the new generation publishes (D7).
@@ -393,7 +401,7 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
             return await RemoveFileFromStoreAsync(connection, transaction, storeId, fileId, ct);
         }, ct);
 
-    /// <summary>Removes a file from one store: batch member settled, chunks (and FTS rows), job and row deleted.</summary>
+    /// <summary>Removes a file from one store: batch member settled, chunks (and FTS rows), job (a running one is signalled) and row deleted.</summary>
     internal static async Task<bool> RemoveFileFromStoreAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string storeId, string fileId, CancellationToken ct)
     {
         var batchId = await connection.Command(
@@ -408,7 +416,7 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
         foreach (var sql in new[]
         {
             "DELETE FROM chunks WHERE vector_store_id = @store AND file_id = @file",
-            "DELETE FROM ingestion_jobs WHERE vector_store_id = @store AND file_id = @file",
+            PostgresCancelNotifications.DeleteJobs("vector_store_id = @store AND file_id = @file"),
             "DELETE FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file",
         })
         {
@@ -498,14 +506,14 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
                     WHERE vector_store_id = @store AND batch_id = @batch AND status = 'in_progress'
                     RETURNING file_id
                     """, transaction).With("@store", storeId).With("@batch", batchId).ReadStringsAsync(ct);
-            foreach (var fileId in cancelled)
-            {
-                // Chunks left from an earlier generation of a re-attached file: a cancelled file is not searchable.
-                await connection.Command("DELETE FROM chunks WHERE vector_store_id = @store AND file_id = @file", transaction)
-                    .With("@store", storeId).With("@file", fileId).ExecuteNonQueryAsync(ct);
-                await connection.Command("DELETE FROM ingestion_jobs WHERE vector_store_id = @store AND file_id = @file", transaction)
-                    .With("@store", storeId).With("@file", fileId).ExecuteNonQueryAsync(ct);
-            }
+            // Set-based whatever the batch size. Chunks left from an earlier generation of a
+            // re-attached file go (a cancelled file is not searchable); the jobs go, and every one
+            // running in any process is told to stop when this commits.
+            var files = cancelled.ToArray();
+            await connection.Command("DELETE FROM chunks WHERE vector_store_id = @store AND file_id = ANY(@files)", transaction)
+                .With("@store", storeId).With("@files", files).ExecuteNonQueryAsync(ct);
+            await connection.Command(PostgresCancelNotifications.DeleteJobs("vector_store_id = @store AND file_id = ANY(@files)"), transaction)
+                .With("@store", storeId).With("@files", files).ExecuteNonQueryAsync(ct);
 
             await connection.Command("UPDATE file_batch_members SET status = 'cancelled' WHERE batch_id = @batch AND status = 'in_progress'", transaction)
                 .With("@batch", batchId).ExecuteNonQueryAsync(ct);
