@@ -20,7 +20,7 @@ namespace Quiver.Bench;
 /// The SciFact retrieval benchmark (BEIR test split) through the real host, ingestion pipeline and
 /// search code (the synthetic vector-index benchmark is <see cref="VectorIndexBenchmark"/>).
 /// <code>
-/// retrieval [--data DIR] [--model ID] [--keep DIR | --reuse DIR] [--warmup N]
+/// retrieval [--data DIR] [--model ID] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M]
 /// </code>
 /// </summary>
 internal static class RetrievalBenchmark
@@ -64,7 +64,10 @@ internal static class RetrievalBenchmark
             }
             else
             {
-                store = await IngestAsync(services, corpus, model, dataDir);
+                var chunking = options.GetOrNull("chunk-tokens") is { } size
+                    ? new ChunkingSpec.Request(int.Parse(size, CultureInfo.InvariantCulture), int.Parse(options.Get("overlap-tokens", "0"), CultureInfo.InvariantCulture))
+                    : ChunkingSpec.Request.Auto;
+                store = await IngestAsync(services, corpus, model, chunking, dataDir);
             }
 
             var chunkCount = await CountChunksAsync(dataDir, store.Id);
@@ -144,7 +147,8 @@ internal static class RetrievalBenchmark
     }
 
     /// <summary>Uploads every doc as <c>&lt;_id&gt;.txt</c>, creates the store, attaches in batches of ≤ 2,000 and waits.</summary>
-    private static async Task<VectorStoreRecord> IngestAsync(IServiceProvider services, List<(string Id, string Title, string Text)> corpus, string model, string dataDir)
+    private static async Task<VectorStoreRecord> IngestAsync(
+        IServiceProvider services, List<(string Id, string Title, string Text)> corpus, string model, ChunkingSpec.Request chunking, string dataDir)
     {
         var blobs = services.GetRequiredService<IBlobStore>();
         var files = services.GetRequiredService<FileService>();
@@ -169,7 +173,7 @@ internal static class RetrievalBenchmark
         foreach (var part in fileIds.Chunk(2_000))
         {
             var batch = await vectorStores.CreateBatchAsync(Principal, store.Id,
-                [.. part.Select(id => new AttachRequest(id, AttributeMap.Empty, ChunkingSpec.Request.Auto))], null, ct);
+                [.. part.Select(id => new AttachRequest(id, AttributeMap.Empty, chunking))], null, ct);
             batches.Add(batch.Id);
         }
 

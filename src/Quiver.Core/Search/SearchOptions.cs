@@ -6,12 +6,12 @@ public sealed class SearchOptions
     public const string Section = "Quiver:Search";
 
     /// <summary>Default <see cref="HnswMinChunks"/>: the measured switch-over size, see docs/search.md.</summary>
-    public const int DefaultHnswMinChunks = 20_000;
+    public const int DefaultHnswMinChunks = 50_000;
 
     /// <summary>
     /// Embedded backend: a store with at least this many chunks also gets an HNSW graph (built in the background,
     /// saved beside the database), and dense search uses it once it has caught up with the store; smaller stores,
-    /// and filters that leave fewer chunks than this, are searched exactly. 0 turns HNSW off. Default 20,000.
+    /// and filters that leave fewer chunks than this, are searched exactly. 0 turns HNSW off. Default 50,000.
     /// </summary>
     public int HnswMinChunks { get; set; } = DefaultHnswMinChunks;
 
