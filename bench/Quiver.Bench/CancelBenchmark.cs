@@ -19,6 +19,8 @@ using Quiver.Core.Storage.Sqlite;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Hosting;
 
+using static Quiver.Bench.BenchSupport;
+
 namespace Quiver.Bench;
 
 /// <summary>
@@ -139,11 +141,11 @@ public static class CancelBenchmark
             Console.WriteLine();
             Console.WriteLine("| metric | p50 | p99 | max |");
             Console.WriteLine("|---|---|---|---|");
-            Console.WriteLine($"| cancel request latency (ms) | {P(latencies, 50):F1} | {P(latencies, 99):F1} | {latencies.Max():F1} |");
-            Console.WriteLine($"| cancel response → workers idle (ms) | {P(toIdle, 50):F1} | {P(toIdle, 99):F1} | {toIdle.Max():F1} |");
+            Console.WriteLine($"| cancel request latency (ms) | {Percentile(latencies, 0.5):F1} | {Percentile(latencies, 0.99):F1} | {latencies.Max():F1} |");
+            Console.WriteLine($"| cancel response → workers idle (ms) | {Percentile(toIdle, 0.5):F1} | {Percentile(toIdle, 0.99):F1} | {toIdle.Max():F1} |");
             Console.WriteLine(lastPublish.Count == 0
                 ? "| cancel response → last publish attempt (ms) | none after the response in any run | | |"
-                : $"| cancel response → last publish attempt (ms) | {P(lastPublish, 50):F1} | {P(lastPublish, 99):F1} | {lastPublish.Max():F1} |");
+                : $"| cancel response → last publish attempt (ms) | {Percentile(lastPublish, 0.5):F1} | {Percentile(lastPublish, 0.99):F1} | {lastPublish.Max():F1} |");
             Console.WriteLine();
             Console.WriteLine($"runs: {runs}; files cancelled per run: {cancelledTotal / (double)runs:F0} of {fileCount}");
             Console.WriteLine($"publish attempts while the cancel request was in flight: {attemptsDuringCancel} " +
@@ -192,20 +194,8 @@ public static class CancelBenchmark
         }
     }
 
-    private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
 
-    private static double P(List<double> values, int percentile)
-    {
-        var sorted = values.Order().ToList();
-        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
-    }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     /// <summary>Sleeps per call (honouring cancellation) and returns word-hash vectors, like the test embedder.</summary>
     private sealed class SlowEmbeddingGenerator(TimeSpan delay) : IEmbeddingGenerator<string, Embedding<float>>

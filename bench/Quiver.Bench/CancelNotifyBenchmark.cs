@@ -18,6 +18,8 @@ using Quiver.Core.Hosting;
 using Quiver.Core.Ingestion;
 using Quiver.Server.Hosting;
 
+using static Quiver.Bench.BenchSupport;
+
 namespace Quiver.Bench;
 
 /// <summary>
@@ -37,7 +39,7 @@ public static class CancelNotifyBenchmark
     {
         var runs = Option(args, "--runs", 30);
         var workers = Option(args, "--workers", 2);
-        var server = OptionString(args, "--pg") ?? Environment.GetEnvironmentVariable("QUIVER_TEST_PG");
+        var server = Option(args, "--pg") ?? Environment.GetEnvironmentVariable("QUIVER_TEST_PG");
         if (string.IsNullOrWhiteSpace(server))
         {
             Console.Error.WriteLine("cancel-notify needs a PostgreSQL connection string: --pg \"Host=...\" or QUIVER_TEST_PG.");
@@ -112,8 +114,8 @@ public static class CancelNotifyBenchmark
             Console.WriteLine($"B's jobs measured: {fromResponse.Count} over {runs} runs (negative: B stopped before A's response reached the client)");
             Console.WriteLine("| B's job token cancelled, measured from | p50 (ms) | p99 (ms) | max (ms) |");
             Console.WriteLine("|---|---|---|---|");
-            Console.WriteLine($"| cancel request sent to A | {P(fromRequest, 50):F1} | {P(fromRequest, 99):F1} | {fromRequest.Max():F1} |");
-            Console.WriteLine($"| cancel response from A | {P(fromResponse, 50):F1} | {P(fromResponse, 99):F1} | {fromResponse.Max():F1} |");
+            Console.WriteLine($"| cancel request sent to A | {Percentile(fromRequest, 0.5):F1} | {Percentile(fromRequest, 0.99):F1} | {fromRequest.Max():F1} |");
+            Console.WriteLine($"| cancel response from A | {Percentile(fromResponse, 0.5):F1} | {Percentile(fromResponse, 0.99):F1} | {fromResponse.Max():F1} |");
             return 0;
         }
         finally
@@ -208,23 +210,9 @@ public static class CancelNotifyBenchmark
         }
     }
 
-    private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
 
-    private static double P(List<double> values, int percentile)
-    {
-        var sorted = values.Order().ToList();
-        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
-    }
 
-    private static int Option(string[] args, string name, int fallback) =>
-        OptionString(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
-    private static string? OptionString(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
     /// <summary>Holds every call until its token is cancelled, timestamping the cancellation.</summary>
     private sealed class HeldEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>

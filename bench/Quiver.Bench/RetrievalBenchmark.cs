@@ -14,6 +14,8 @@ using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
 using Quiver.Server.Hosting;
 
+using static Quiver.Bench.BenchSupport;
+
 namespace Quiver.Bench;
 
 /// <summary>
@@ -393,12 +395,6 @@ internal static class RetrievalBenchmark
         return qrels;
     }
 
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        var index = (int)Math.Ceiling(p * sorted.Length) - 1;
-        return sorted[Math.Clamp(index, 0, sorted.Length - 1)];
-    }
 
     private static void TryDelete(string dir)
     {

@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Quiver.Core.Search;
 
+using static Quiver.Bench.BenchSupport;
+
 namespace Quiver.Bench;
 
 /// <summary>
@@ -146,11 +148,6 @@ internal static class VectorIndexBenchmark
         }
     }
 
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
 
     private static double Gaussian(Random random) =>
         Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2.0 * Math.PI * random.NextDouble());

@@ -1,0 +1,29 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Quiver.Bench;
+
+/// <summary>What every benchmark needs: <c>--name value</c> options, percentiles, and stopwatch arithmetic.</summary>
+internal static class BenchSupport
+{
+    /// <summary>The value after <paramref name="name"/> (e.g. <c>--runs</c>), or null.</summary>
+    public static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>The integer after <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    public static int Option(string[] args, string name, int fallback) =>
+        Option(args, name) is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>Nearest-rank percentile (<paramref name="p"/> in [0, 1]) of a non-empty list.</summary>
+    public static double Percentile(IReadOnlyCollection<double> values, double p)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>Milliseconds between two <see cref="Stopwatch.GetTimestamp"/> readings.</summary>
+    public static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
+}
