@@ -12,7 +12,9 @@ switch (args.Length > 0 ? args[0] : "")
         return await RetrievalBenchmark.RunAsync(args[1..]);
     case "vectors":
         return VectorIndexBenchmark.Run(args[1..]);
+    case "backends":
+        return await BackendsBenchmark.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, vectors.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, vectors, backends.");
         return 2;
 }
