@@ -24,11 +24,15 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
         {
             // Fairness: among runnable jobs, prefer the store with the fewest jobs running now (in any
             // process), then the oldest job. Rows another claimer holds are skipped, not waited for.
+            // Running jobs are counted once per store and hash-joined: a correlated count per queued
+            // row cost ~50 ms per claim with 10,000 jobs queued (backends benchmark).
             var id = await connection.Command($"""
-                    SELECT j.id FROM ingestion_jobs j
+                    WITH running AS (
+                        SELECT vector_store_id, COUNT(*) AS n FROM ingestion_jobs
+                        WHERE state = 'running' AND lease_until_ms >= @now GROUP BY vector_store_id)
+                    SELECT j.id FROM ingestion_jobs j LEFT JOIN running r ON r.vector_store_id = j.vector_store_id
                     WHERE {Runnable}
-                    ORDER BY (SELECT COUNT(*) FROM ingestion_jobs r
-                              WHERE r.vector_store_id = j.vector_store_id AND r.state = 'running' AND r.lease_until_ms >= @now), j.id
+                    ORDER BY COALESCE(r.n, 0), j.id
                     LIMIT 1
                     FOR UPDATE OF j SKIP LOCKED
                     """, transaction).With("@now", nowMs).ExecuteScalarAsync(ct);

@@ -170,6 +170,22 @@ internal static class SqliteMigrations
             INSERT INTO chunks_fts (chunks_fts, rowid, text, store) VALUES ('delete', old.id, old.text, 's' || hex(old.vector_store_id) || '0');
         END;
         """,
+
+        // 5: a per-store counter bumped by every change to the store's file rows (attach, status,
+        // attributes, detach), so search can keep the parsed attributes filters look at instead of
+        // reading and parsing every file row of the store on each filtered search.
+        """
+        ALTER TABLE vector_stores ADD COLUMN files_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TRIGGER files_version_insert AFTER INSERT ON vector_store_files BEGIN
+            UPDATE vector_stores SET files_version = files_version + 1 WHERE id = new.vector_store_id;
+        END;
+        CREATE TRIGGER files_version_update AFTER UPDATE ON vector_store_files BEGIN
+            UPDATE vector_stores SET files_version = files_version + 1 WHERE id = new.vector_store_id;
+        END;
+        CREATE TRIGGER files_version_delete AFTER DELETE ON vector_store_files BEGIN
+            UPDATE vector_stores SET files_version = files_version + 1 WHERE id = old.vector_store_id;
+        END;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
