@@ -232,13 +232,13 @@ internal static partial class BackendsBenchmark
                 Console.WriteLine(F($"  ANALYZE {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s"));
             }
 
-            const string HnswBuildRow = "HNSW build over the loaded rows: PostgresVectorIndexes.EnsureAsync, maintenance_work_mem 1 GB (s)";
+            const string HnswBuildRow = "HNSW build over the loaded rows (s)";
             const string HnswSizeRow = "HNSW index size (MiB)";
             if (backend == Backend.Sqlite)
             {
-                // No index to build: exact search over vectors held in memory, loaded by the first search (below).
-                report.Set("store", HnswBuildRow, column, "— (exact search)");
-                report.Set("store", HnswSizeRow, column, "—");
+                // Vectors are loaded into memory by the first search; the HNSW graph is then built in the
+                // background (timed in MeasureSearchAsync), and its file written beside the database.
+                report.Set("store", HnswSizeRow, column, "(file written after the build)");
             }
 
             if (bulkHnsw)
@@ -410,6 +410,23 @@ internal static partial class BackendsBenchmark
         var first = Stopwatch.GetElapsedTime(started);
         Console.WriteLine(F($"  first dense search {first.TotalMilliseconds:F0} ms"));
         report.Set("search", "first dense search after the load (ms)", column, F($"{first.TotalMilliseconds:N0}"));
+
+        // The embedded backend then builds the store's HNSW graph in the background (100k ≥ the switch-over);
+        // measure once it has caught up, so the figures are for the path large stores use, not for a scan
+        // competing with the build for the CPU.
+        if (chunks is Quiver.Core.Storage.Sqlite.SqliteChunkSearchStore embedded)
+        {
+            started = Stopwatch.GetTimestamp();
+            while (embedded.GraphStateOf(store.Id) is not ({ } graph, var version) || graph.AppliedVersion != version)
+            {
+                await Task.Delay(100);
+                await chunks.DenseSearchAsync(store.Id, corpus.Spec.Dims, [corpus.Queries[0].Vector], K, null, CancellationToken.None);
+            }
+
+            var build = Stopwatch.GetElapsedTime(started);
+            Console.WriteLine(F($"  HNSW graph caught up {build.TotalSeconds:F1} s after the first search"));
+            report.Set("store", "HNSW build over the loaded rows (s)", column, F($"{build.TotalSeconds:F1} (in the background)"));
+        }
 
         var (dense, denseRecall, _) = await DenseRunAsync(chunks, store, corpus, keys, filtered: false);
         report.Set("search", "dense k=10 (IChunkSearchStore): p50 / p99 ms", column, F($"{Percentile(dense, 0.50):F1} / {Percentile(dense, 0.99):F1}"));
