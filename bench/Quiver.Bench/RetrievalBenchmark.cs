@@ -22,7 +22,7 @@ namespace Quiver.Bench;
 /// The SciFact retrieval benchmark (BEIR test split) through the real host, ingestion pipeline and
 /// search code (the synthetic vector-index benchmark is <see cref="VectorIndexBenchmark"/>).
 /// <code>
-/// retrieval [--data DIR] [--model ID] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M]
+/// retrieval [--data DIR] [--model ID] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M] [--dump FILE]
 /// </code>
 /// </summary>
 internal static class RetrievalBenchmark
@@ -88,19 +88,28 @@ internal static class RetrievalBenchmark
             }
 
             var rows = new List<(string Name, Metrics Metrics, double P50, double P95)>();
+            var dump = new Dictionary<string, Dictionary<string, List<string>>>(StringComparer.Ordinal);
             foreach (var (name, ranker) in rankings)
             {
                 var metrics = new List<Metrics>(queries.Count);
                 var latencies = new List<double>(queries.Count);
+                var ranked = dump[name] = new Dictionary<string, List<string>>(StringComparer.Ordinal);
                 foreach (var q in queries)
                 {
                     var started = Stopwatch.GetTimestamp();
                     var result = await SearchAsync(search, store, q.Text, ranker);
                     latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    metrics.Add(Metrics.Score(RankDocs(result), qrels[q.Id]));
+                    var docs = ranked[q.Id] = RankDocs(result);
+                    metrics.Add(Metrics.Score(docs, qrels[q.Id]));
                 }
 
                 rows.Add((name, Metrics.Mean(metrics), Percentile(latencies, 0.50), Percentile(latencies, 0.95)));
+            }
+
+            // --dump FILE: every ranking's doc ids per query, for offline comparisons (e.g. fusing runs of two models).
+            if (options.GetOrNull("dump") is { } dumpPath)
+            {
+                await File.WriteAllTextAsync(dumpPath, JsonSerializer.Serialize(dump));
             }
 
             Console.WriteLine();
