@@ -36,12 +36,17 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Task _loop;
-    private readonly bool _loadSaved;
+    private bool _loadSaved;
 
     // The keys the graph holds, tracked from the applied changes (the native binding cannot list them); only the
     // background task touches it.
     private readonly HashSet<long> _keys = [];
     private readonly ReaderWriterLockSlim _life = new(LockRecursionPolicy.NoRecursion);
+
+    // Cancelled on dispose: a build or a large change in progress stops between insert batches instead of holding
+    // up shutdown (or a replacement) for up to a full build; the graph is then not saved, and the files of the
+    // last completed save are reconciled at the next start.
+    private readonly CancellationTokenSource _stop = new();
     private HnswVectorIndex? _graph;
     private bool _closed;
     private long _appliedVersion = -1;
@@ -67,10 +72,17 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
     public bool LoadedFromSavedFile { get; private set; }
 
     /// <summary>
-    /// True once a quarter of the vectors the graph was built with (at least 1,000) have been removed: removed
-    /// nodes stay in the graph as tombstones that cost time and cut paths, so the owner replaces it with a fresh build.
+    /// True once a tenth of the vectors the graph was built with (at least <see cref="RebuildMinRemoved"/>) have been
+    /// removed: removed nodes leave holes in the graph's links, and measured on 2,000 clustered vectors a quarter
+    /// removed already made several percent of the remaining rows unreachable as their own nearest neighbour.
+    /// The owner then replaces the graph with a fresh build.
     /// </summary>
-    public bool NeedsRebuild => Volatile.Read(ref _removed) >= Math.Max(1_000, Volatile.Read(ref _builtWith) / 4);
+    public bool NeedsRebuild => Volatile.Read(ref _removed) >= RebuildThreshold(Volatile.Read(ref _builtWith));
+
+    /// <summary>Fewest removals that ever trigger a rebuild (small graphs tolerate a few).</summary>
+    public const int RebuildMinRemoved = 100;
+
+    private static long RebuildThreshold(long builtWith) => Math.Max(RebuildMinRemoved, builtWith / 10);
 
     /// <summary>The store version the graph reflects; -1 until the first build or load has finished.</summary>
     public long AppliedVersion => Volatile.Read(ref _appliedVersion);
@@ -115,6 +127,7 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _changes.Writer.TryComplete();
+        await _stop.CancelAsync();
         await _loop;
         _life.EnterWriteLock();
         try
@@ -189,6 +202,11 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
                     Volatile.Write(ref _appliedVersion, change.Version);
                     dirty = true;
                 }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    _failed = true; // disposed mid-change: the graph is partial, so it is neither used nor saved
+                    Volatile.Write(ref _appliedVersion, -1);
+                }
                 catch (Exception e)
                 {
                     _failed = true;
@@ -260,7 +278,7 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
 
         if (change.AddedKeys.Length > 0)
         {
-            target.AddRange(change.AddedKeys, change.AddedVectors);
+            target.AddRange(change.AddedKeys, change.AddedVectors, _stop.Token);
             foreach (var key in change.AddedKeys.Span)
             {
                 _keys.Add(key);
@@ -278,7 +296,7 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
             try
             {
                 graph.Reserve(keys.Length);
-                graph.AddRange(keys, vectors);
+                graph.AddRange(keys, vectors, _stop.Token);
                 return (graph, false);
             }
             catch
@@ -297,13 +315,22 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
                 current.Add(key);
             }
 
-            foreach (var key in savedKeys)
+            // As many removals as would trigger a rebuild at run time: build fresh instead of reconciling.
+            var stale = savedKeys.Where(key => !current.Contains(key)).ToList();
+            if (stale.Count >= RebuildThreshold(savedKeys.Length))
             {
-                if (!current.Contains(key))
-                {
-                    loaded.Remove(key);
-                }
+                LogStale(_logger, _storeId);
+                loaded.Dispose();
+                _loadSaved = false;
+                return LoadOrCreate(keys, vectors);
             }
+
+            foreach (var key in stale)
+            {
+                loaded.Remove(key);
+            }
+
+            Interlocked.Add(ref _removed, stale.Count); // its tombstones count toward the next rebuild
 
             var missing = new List<int>();
             var savedSet = new HashSet<long>(savedKeys);
@@ -325,7 +352,7 @@ internal sealed partial class HnswStoreGraph : IAsyncDisposable
                     vectors.Span.Slice(missing[i] * _dimensions, _dimensions).CopyTo(addVectors.AsSpan(i * _dimensions));
                 }
 
-                loaded.AddRange(addKeys, addVectors);
+                loaded.AddRange(addKeys, addVectors, _stop.Token);
             }
 
             return (loaded, true);

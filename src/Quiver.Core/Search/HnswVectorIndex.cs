@@ -176,15 +176,17 @@ internal sealed class HnswVectorIndex : IDisposable
     /// Adds or replaces many vectors; <paramref name="vectors"/> is row-major, <c>keys.Length × Dimensions</c>, and
     /// the keys must be distinct. Rows go in batches of <see cref="AddBatch"/>, each inserted on up to
     /// <see cref="AddThreads"/> threads (the native graph supports concurrent inserts) while searches wait; searches
-    /// run between batches.
+    /// run between batches. <paramref name="ct"/> is checked between batches: a cancelled call leaves the rows of the
+    /// batches already inserted in the graph.
     /// </summary>
-    public void AddRange(ReadOnlyMemory<long> keys, ReadOnlyMemory<float> vectors)
+    public void AddRange(ReadOnlyMemory<long> keys, ReadOnlyMemory<float> vectors, CancellationToken ct = default)
     {
         CheckLength(vectors.Length, keys.Length);
         EnsureWritable();
         var dim = Dimensions;
         for (var batchStart = 0; batchStart < keys.Length; batchStart += AddBatch)
         {
+            ct.ThrowIfCancellationRequested();
             var batchKeys = keys.Slice(batchStart, Math.Min(AddBatch, keys.Length - batchStart));
             var batchVectors = vectors.Slice(batchStart * dim, batchKeys.Length * dim);
             using var _ = WriteScope();

@@ -37,11 +37,11 @@ public sealed class HnswStoreGraphTests : IDisposable
         Assert.Equal(added[7], graph.Search(addedVectors.AsSpan(7 * Dim, Dim), 1, null)![0].Key);
         Assert.False(graph.NeedsRebuild);
 
-        // Removing max(1,000, a quarter of what it was built with) asks for a rebuild.
-        graph.Enqueue(7, [.. keys[100..999]], [], []);
+        // Removing a tenth of what it was built with (here 200 of 2,000) asks for a rebuild.
+        graph.Enqueue(7, [.. keys[100..199]], [], []);
         await WaitForVersionAsync(graph, 7);
         Assert.False(graph.NeedsRebuild);
-        graph.Enqueue(8, [keys[999]], [], []);
+        graph.Enqueue(8, [keys[199]], [], []);
         await WaitForVersionAsync(graph, 8);
         Assert.True(graph.NeedsRebuild);
     }
@@ -72,17 +72,17 @@ public sealed class HnswStoreGraphTests : IDisposable
         Assert.True(File.Exists(HnswStoreGraph.GraphPath(_dir, Store)));
         Assert.True(File.Exists(HnswStoreGraph.GraphPath(_dir, Store) + ".keys"));
 
-        // While "the server was down", keys 1..500 were deleted and 9001..9100 added.
+        // While "the server was down", keys 1..100 were deleted and 9001..9100 added.
         var (added, addedVectors) = Rows(first: 9001, count: 100, seed: 5);
-        long[] nowKeys = [.. keys[500..], .. added];
-        float[] nowVectors = [.. vectors.AsSpan(500 * Dim), .. addedVectors];
+        long[] nowKeys = [.. keys[100..], .. added];
+        float[] nowVectors = [.. vectors.AsSpan(100 * Dim), .. addedVectors];
 
         await using var reloaded = Start(nowKeys, nowVectors, version: 2);
         await WaitForVersionAsync(reloaded, 2);
         Assert.True(reloaded.LoadedFromSavedFile);
 
         // Removed keys never come back; every row finds itself (HNSW does not promise to enumerate all rows).
-        var removed = keys[..500].ToHashSet();
+        var removed = keys[..100].ToHashSet();
         for (var row = 0; row < nowKeys.Length; row += 25)
         {
             var hits = reloaded.Search(nowVectors.AsSpan(row * Dim, Dim), 20, null)!;
@@ -91,6 +91,24 @@ public sealed class HnswStoreGraphTests : IDisposable
         }
 
         Assert.Equal(added[42], reloaded.Search(addedVectors.AsSpan(42 * Dim, Dim), 1, null)![0].Key);
+    }
+
+    [Fact]
+    public async Task A_saved_graph_whose_store_lost_a_tenth_of_its_rows_is_rebuilt_not_patched()
+    {
+        var (keys, vectors) = Rows(first: 1, count: 2000, seed: 8);
+        await using (var graph = Start(keys, vectors, version: 1))
+        {
+            await WaitForVersionAsync(graph, 1);
+        }
+
+        await using var rebuilt = Start(keys[200..], vectors[(200 * Dim)..], version: 2);
+        await WaitForVersionAsync(rebuilt, 2);
+        Assert.False(rebuilt.LoadedFromSavedFile);
+        for (var row = 0; row < 1800; row += 50)
+        {
+            Assert.Equal(keys[200 + row], rebuilt.Search(vectors.AsSpan((200 + row) * Dim, Dim), 1, null)![0].Key);
+        }
     }
 
     [Fact]

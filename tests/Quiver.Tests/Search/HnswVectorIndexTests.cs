@@ -127,7 +127,7 @@ public sealed class HnswVectorIndexTests(ITestOutputHelper output) : IDisposable
     {
         using var index = new HnswVectorIndex(Dim);
         var data = VectorTestData.Clustered(4000, Dim, 20, 11);
-        index.AddRange(Enumerable.Range(0, 100).Select(i => (long)i).ToArray(), data.AsMemory(0, 100 * Dim));
+        index.AddRange(Enumerable.Range(0, 100).Select(i => (long)i).ToArray(), data.AsMemory(0, 100 * Dim), TestContext.Current.CancellationToken);
         var writer = Task.Run(() =>
         {
             for (var i = 100; i < 4000; i++)
@@ -158,7 +158,7 @@ public sealed class HnswVectorIndexTests(ITestOutputHelper output) : IDisposable
         var sw = Stopwatch.StartNew();
         var hnsw = new HnswVectorIndex(dim);
         hnsw.Reserve(rows);
-        hnsw.AddRange(keys, data);
+        hnsw.AddRange(keys, data, TestContext.Current.CancellationToken);
         output.WriteLine($"build {sw.Elapsed.TotalSeconds:F1} s");
         var path = Path.Combine(_dir, "bench.usearch");
         sw.Restart();
