@@ -241,7 +241,9 @@ internal sealed partial class SqliteChunkSearchStore(
             return index;
         }
 
-        if (index.Version == version)
+        // Also take the lock when the graph asks for a rebuild: it learns that only after applying removals in the
+        // background, possibly after the store's last change.
+        if (index.Version == version && index.Graph is not { NeedsRebuild: true })
         {
             return index;
         }
@@ -251,10 +253,14 @@ internal sealed partial class SqliteChunkSearchStore(
         {
             // Re-read under the lock: another search may have refreshed meanwhile.
             version = await ReadVersionAsync(connection, storeId, ct);
-            if (version is { } current && index.Version != current)
+            if (version is { } current)
             {
-                await RefreshAsync(connection, storeId, index, current, ct);
-                index.Version = current;
+                if (index.Version != current)
+                {
+                    await RefreshAsync(connection, storeId, index, current, ct);
+                    index.Version = current;
+                }
+
                 UpdateGraphLifecycle(storeId, index, current);
             }
         }
