@@ -74,7 +74,7 @@ internal static partial class BackendsBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = Options.Parse(args);
+        var options = BenchOptions.Parse(args);
         var pg = options.Get("pg", Environment.GetEnvironmentVariable("QUIVER_TEST_PG") ?? "");
         if (pg.Length == 0)
         {
@@ -414,7 +414,8 @@ internal static partial class BackendsBenchmark
         // The embedded backend then builds the store's HNSW graph in the background (100k ≥ the switch-over);
         // measure once it has caught up, so the figures are for the path large stores use, not for a scan
         // competing with the build for the CPU.
-        if (chunks is Quiver.Core.Storage.Sqlite.SqliteChunkSearchStore embedded)
+        var switchOver = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SearchOptions>>().Value.HnswMinChunks;
+        if (chunks is Quiver.Core.Storage.Sqlite.SqliteChunkSearchStore embedded && switchOver > 0 && corpus.Count >= switchOver)
         {
             started = Stopwatch.GetTimestamp();
             while (embedded.GraphStateOf(store.Id) is not ({ } graph, var version) || graph.AppliedVersion != version)
@@ -556,7 +557,7 @@ internal static partial class BackendsBenchmark
     // Part 3: ingestion throughput with real server processes.
     // ------------------------------------------------------------------------------------------
 
-    private static async Task MeasureIngestionAsync(Options options, string pg, Report report, Action<string> noteLoad)
+    private static async Task MeasureIngestionAsync(BenchOptions options, string pg, Report report, Action<string> noteLoad)
     {
         var corpusPath = options.Get("corpus", "/work/shared/datasets/scifact/corpus.jsonl");
         var models = options.Get("ingest-models", $"hash,{LocalModels.ArcticXsId}").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -1250,27 +1251,4 @@ internal static partial class BackendsBenchmark
         }
     }
 
-    /// <summary><c>--name value</c> pairs.</summary>
-    private sealed class Options(Dictionary<string, string> values)
-    {
-        public static Options Parse(string[] args)
-        {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                {
-                    throw new ArgumentException($"Unexpected argument '{args[i]}'; expected --name value pairs.");
-                }
-
-                values[args[i][2..]] = args[++i];
-            }
-
-            return new Options(values);
-        }
-
-        public string Get(string name, string fallback) => values.GetValueOrDefault(name, fallback);
-
-        public int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-    }
 }

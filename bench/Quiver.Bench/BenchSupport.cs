@@ -27,3 +27,29 @@ internal static class BenchSupport
     /// <summary>Milliseconds between two <see cref="Stopwatch.GetTimestamp"/> readings.</summary>
     public static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
 }
+
+/// <summary><c>--name value</c> pairs, parsed strictly (a stray word is an error, not ignored).</summary>
+internal sealed class BenchOptions(Dictionary<string, string> values)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"Unexpected argument '{args[i]}'; expected --name value pairs.");
+            }
+
+            values[args[i][2..]] = args[++i];
+        }
+
+        return new BenchOptions(values);
+    }
+
+    public string Get(string name, string fallback) => values.GetValueOrDefault(name, fallback);
+
+    public string? GetOrNull(string name) => values.GetValueOrDefault(name);
+
+    public int Int(string name, int fallback) => values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+}

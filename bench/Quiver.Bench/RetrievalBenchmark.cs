@@ -33,7 +33,7 @@ internal static class RetrievalBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = Options.Parse(args);
+        var options = BenchOptions.Parse(args);
         var data = options.Get("data", "/work/shared/datasets/scifact");
         var model = options.Get("model", "local:snowflake-arctic-embed-xs");
         var reuse = options.GetOrNull("reuse");
@@ -416,27 +416,4 @@ internal static class RetrievalBenchmark
         }
     }
 
-    /// <summary><c>--name value</c> pairs.</summary>
-    private sealed class Options(Dictionary<string, string> values)
-    {
-        public static Options Parse(string[] args)
-        {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < args.Length; i++)
-            {
-                if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
-                {
-                    throw new ArgumentException($"Unexpected argument '{args[i]}'; expected --name value pairs.");
-                }
-
-                values[args[i][2..]] = args[++i];
-            }
-
-            return new Options(values);
-        }
-
-        public string Get(string name, string fallback) => values.GetValueOrDefault(name, fallback);
-
-        public string? GetOrNull(string name) => values.GetValueOrDefault(name);
-    }
 }
