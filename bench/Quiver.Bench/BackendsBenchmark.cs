@@ -620,17 +620,7 @@ internal static partial class BackendsBenchmark
 
             var http = servers[0].Client;
             var upload = Stopwatch.StartNew();
-            var fileIds = new string[docs.Count];
-            await Parallel.ForAsync(0, docs.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
-            {
-                using var form = new MultipartFormDataContent();
-                var content = new ByteArrayContent(Encoding.UTF8.GetBytes(docs[i]));
-                content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-                form.Add(content, "file", $"doc{i}.txt");
-                form.Add(new StringContent("assistants"), "purpose");
-                using var response = await http.PostAsync("/v1/files", form, ct);
-                fileIds[i] = (string)(await ReadAsync(response))["id"]!;
-            });
+            var fileIds = await UploadTextFilesAsync(http, docs);
             upload.Stop();
 
             var store = await servers[0].PostAsync("/v1/vector_stores", JsonSerializer.Serialize(new { name = "ingest-bench", embedding_model = modelId }));
@@ -722,13 +712,6 @@ internal static partial class BackendsBenchmark
         return docs;
     }
 
-    private static async Task<JsonObject> ReadAsync(HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode
-            ? JsonNode.Parse(body)!.AsObject()
-            : throw new InvalidOperationException($"{(int)response.StatusCode} from {response.RequestMessage?.RequestUri}: {body}");
-    }
 
     /// <summary>A <c>Quiver.Server</c> process started like <c>MultiProcessPostgresTests</c> starts them, counting the files it logs as ingested.</summary>
     private sealed partial class ServerProcess : IDisposable

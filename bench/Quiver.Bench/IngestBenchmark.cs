@@ -18,6 +18,8 @@ using Quiver.Core.Hosting;
 using Quiver.Core.Ingestion;
 using Quiver.Server.Hosting;
 
+using static Quiver.Bench.BenchSupport;
+
 namespace Quiver.Bench;
 
 /// <summary>
@@ -76,17 +78,7 @@ internal static class IngestBenchmark
 
             // Uploads are not part of the ingestion figure: they are the Files API's job.
             var upload = Stopwatch.StartNew();
-            var fileIds = new string[docs.Count];
-            await Parallel.ForAsync(0, docs.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
-            {
-                using var form = new MultipartFormDataContent();
-                var content = new ByteArrayContent(Encoding.UTF8.GetBytes(docs[i]));
-                content.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
-                form.Add(content, "file", $"doc{i}.txt");
-                form.Add(new StringContent("assistants"), "purpose");
-                using var response = await http.PostAsync("/v1/files", form, ct);
-                fileIds[i] = (string)(await ReadAsync(response))["id"]!;
-            });
+            var fileIds = await UploadTextFilesAsync(http, docs);
             upload.Stop();
 
             var startGc = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Allocated: GC.GetTotalAllocatedBytes());
@@ -255,11 +247,4 @@ internal static class IngestBenchmark
         return await ReadAsync(response);
     }
 
-    private static async Task<JsonObject> ReadAsync(HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode
-            ? JsonNode.Parse(body)!.AsObject()
-            : throw new InvalidOperationException($"{(int)response.StatusCode} from {response.RequestMessage?.RequestUri}: {body}");
-    }
 }
