@@ -62,38 +62,28 @@ internal sealed class VectorStoreSearchService(
 
         // The lexical leg needs no query vector, so it runs while the queries are embedded (the
         // embedding is most of a query's time): hybrid costs max(dense, lexical), not the sum.
+        // Awaiting both together observes a failure of either.
+        IReadOnlyList<SearchHit>[] none = [];
         var lexicalTask = request.Ranker == Ranker.DenseOnly
-            ? null
+            ? Task.FromResult(none)
             : Task.WhenAll(queries.Select(q => Task.Run(
                 () => chunks.LexicalSearchAsync(store.Id, q, request.Ranker == Ranker.LexicalOnly ? request.MaxResults : candidates, allowed, ct), ct)));
-        IReadOnlyList<IReadOnlyList<SearchHit>> dense = [];
-        try
-        {
-            if (request.Ranker != Ranker.LexicalOnly)
-            {
-                var model = models.Get(store.EmbeddingModel);
-                var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
-                dense = await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, allowed, ct);
-            }
-        }
-        catch when (lexicalTask is not null)
-        {
-            // Observe the other leg so its failure (if any) is not left unobserved.
-            await lexicalTask.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
+        var denseTask = request.Ranker == Ranker.LexicalOnly
+            ? Task.FromResult<IReadOnlyList<IReadOnlyList<SearchHit>>>([])
+            : DenseAsync(store, queries, candidates, allowed, ct);
+        await Task.WhenAll(lexicalTask, denseTask);
+        var (dense, lexical) = (await denseTask, await lexicalTask);
 
-        var lexical = lexicalTask is null ? null : await lexicalTask;
         var perQuery = new List<IReadOnlyList<SearchHit>>(queries.Count);
         for (var i = 0; i < queries.Count; i++)
         {
             perQuery.Add(request.Ranker switch
             {
                 Ranker.DenseOnly => [.. dense[i].Take(request.MaxResults).Select(h => h with { Score = Math.Clamp(h.Score, 0f, 1f) })],
-                Ranker.LexicalOnly => NormaliseByBest(lexical![i]),
+                Ranker.LexicalOnly => NormaliseByBest(lexical[i]),
                 _ => request.Weights is { } weights
-                    ? ScoreFusion.Weighted(dense[i], lexical![i], weights, candidates)
-                    : ScoreFusion.ReciprocalRank([new RankedList(dense[i]), new RankedList(lexical![i])], candidates),
+                    ? ScoreFusion.Weighted(dense[i], lexical[i], weights, candidates)
+                    : ScoreFusion.ReciprocalRank([new RankedList(dense[i]), new RankedList(lexical[i])], candidates),
             });
         }
 
@@ -111,6 +101,14 @@ internal sealed class VectorStoreSearchService(
         }
 
         return new SearchResult(queries, items);
+    }
+
+    private async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseAsync(
+        VectorStoreRecord store, IReadOnlyList<string> queries, int candidates, IReadOnlySet<string>? allowed, CancellationToken ct)
+    {
+        var model = models.Get(store.EmbeddingModel);
+        var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
+        return await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, allowed, ct);
     }
 
     /// <summary>Lexical-only scores: BM25 divided by the best one, so the top result scores 1.</summary>
