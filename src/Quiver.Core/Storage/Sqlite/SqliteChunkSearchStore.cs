@@ -28,11 +28,9 @@ internal sealed partial class SqliteChunkSearchStore(
     private readonly ConcurrentDictionary<string, StoreIndex> _indexes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SearchableFiles> _files = new(StringComparer.Ordinal);
     private readonly SearchOptions _options = options.Value;
+    // The HNSW graphs are saved in indexes/ beside the database file.
     private readonly string _graphDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database.Path))!, "indexes");
     private int _pruned;
-
-    /// <summary>Where the HNSW graphs are saved: <c>indexes/</c> beside the database file.</summary>
-    internal string GraphDirectory => _graphDirectory;
 
     /// <summary>A store's graph and the version its exact index holds (tests and diagnostics).</summary>
     internal (HnswStoreGraph? Graph, long Version) GraphStateOf(string storeId) =>
@@ -189,7 +187,7 @@ internal sealed partial class SqliteChunkSearchStore(
     /// <c>store : "s&lt;hex id&gt;0" AND text : (…)</c>; the tag is computed exactly as the index's content view does
     /// (<c>'s' || hex(vector_store_id) || '0'</c>: SQLite's hex() of the UTF-8 bytes, upper case).
     /// </summary>
-    internal static string StoreScopedMatch(string storeId, string match) =>
+    private static string StoreScopedMatch(string storeId, string match) =>
         $"store : \"s{Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(storeId))}0\" AND text : ({match})";
 
     /// <inheritdoc/>
