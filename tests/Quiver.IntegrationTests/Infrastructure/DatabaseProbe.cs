@@ -14,11 +14,17 @@ public static class DatabaseProbe
     public static Task<long> CountChunksAsync(this QuiverFactory factory, string storeId, string? fileId = null) =>
         ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file"), storeId, fileId);
 
-    /// <summary>Lexical index rows whose chunk belongs to the store (the index must mirror the chunks exactly).</summary>
+    /// <summary>
+    /// Lexical index rows of the store, or of one file's chunks (the index must mirror the chunks exactly). On SQLite
+    /// this matches the store's token in the FTS5 index itself: a plain SELECT on an external-content table reads
+    /// the content table and would count the chunks whatever the index holds. For a whole store it also counts
+    /// entries whose chunk is gone.
+    /// </summary>
     public static Task<long> CountFtsRowsAsync(this QuiverFactory factory, string storeId, string? fileId = null) =>
         factory is PostgresQuiverFactory
             ? ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE tsv IS NOT NULL AND vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file"), storeId, fileId)
-            : ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file") + ")", storeId, fileId);
+            : ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ('store : \"s' || hex(@store) || '0\"')"
+                + (fileId is null ? "" : " AND rowid IN (SELECT id FROM chunks WHERE vector_store_id = @store AND file_id = @file)"), storeId, fileId);
 
     /// <summary>All lexical index rows (an orphaned row would show here after its chunk is gone).</summary>
     public static Task<long> CountAllFtsRowsAsync(this QuiverFactory factory) =>
