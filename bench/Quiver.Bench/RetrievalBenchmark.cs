@@ -22,7 +22,7 @@ namespace Quiver.Bench;
 /// The SciFact retrieval benchmark (BEIR test split) through the real host, ingestion pipeline and
 /// search code (the synthetic vector-index benchmark is <see cref="VectorIndexBenchmark"/>).
 /// <code>
-/// retrieval [--data DIR] [--model ID] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M] [--dump FILE]
+/// retrieval [--data DIR] [--queries FILE --qrels FILE] [--model ID] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M] [--dump FILE]
 /// </code>
 /// </summary>
 internal static class RetrievalBenchmark
@@ -44,12 +44,14 @@ internal static class RetrievalBenchmark
         var corpus = ReadJsonLines(Path.Combine(data, "corpus.jsonl"))
             .Select(e => (Id: e.GetProperty("_id").GetString()!, Title: e.GetProperty("title").GetString()!, Text: e.GetProperty("text").GetString()!))
             .ToList();
-        var queries = ReadJsonLines(Path.Combine(data, "queries-test.jsonl"))
+        // --queries/--qrels: another query set over the same corpus (e.g. the train split, bench/data/scifact-train).
+        var queriesPath = options.Get("queries", Path.Combine(data, "queries-test.jsonl"));
+        var queries = ReadJsonLines(queriesPath)
             .Select(e => (Id: e.GetProperty("_id").GetString()!, Text: e.GetProperty("text").GetString()!))
             .ToList();
-        var qrels = ReadQrels(Path.Combine(data, "qrels-test.tsv"));
+        var qrels = ReadQrels(options.Get("qrels", Path.Combine(data, "qrels-test.tsv")));
         queries = [.. queries.Where(q => qrels.ContainsKey(q.Id))];
-        Console.WriteLine($"SciFact: {corpus.Count} docs, {queries.Count} test queries with qrels; data dir {dataDir}; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"SciFact: {corpus.Count} docs, {queries.Count} queries with qrels ({Path.GetFileName(queriesPath)}); data dir {dataDir}; {Environment.ProcessorCount} cores");
 
         await using var app = BuildHost(dataDir, model);
         await app.StartAsync();

@@ -43,7 +43,7 @@ public sealed class EmbeddingsTests : IAsyncLifetime
         var client = _factory.CreateApiClient();
         var models = await client.GetJsonAsync("/api/v1/llm/embeddings/models");
         var ids = models["data"]!.AsArray().Select(m => (string)m!["id"]!).ToList();
-        Assert.Equal(["local:snowflake-arctic-embed-xs", "local:all-minilm-l6-v2"], ids);
+        Assert.Equal(["local:snowflake-arctic-embed-xs", "local:all-minilm-l6-v2", "local:arctic-embed-xs+all-minilm-l6-v2"], ids);
         Assert.Equal(512, (int)models["data"]![0]!["limits"]!["max_input_tokens"]!);
 
         var store = await client.CreateStoreAsync("/api/v1/llm", """{"embedding_model":"auto"}""");
@@ -51,6 +51,8 @@ public sealed class EmbeddingsTests : IAsyncLifetime
         Assert.Equal(384, (int)store["embedding_dimensions"]!);
         var minilm = await client.CreateStoreAsync("/api/v1/llm", """{"embedding_model":"local:all-minilm-l6-v2"}""");
         Assert.Equal("local:all-minilm-l6-v2", (string?)minilm["embedding_model"]);
+        var ensemble = await client.CreateStoreAsync("/api/v1/llm", """{"embedding_model":"local:arctic-embed-xs+all-minilm-l6-v2"}""");
+        Assert.Equal(768, (int)ensemble["embedding_dimensions"]!);
     }
 
     [Fact]

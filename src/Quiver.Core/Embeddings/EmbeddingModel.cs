@@ -9,9 +9,29 @@ namespace Quiver.Core.Embeddings;
 /// </summary>
 internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerator<string, Embedding<float>> generator)
 {
+    private IReadOnlyList<EmbeddingModel>? _parts;
+
     public EmbeddingModelInfo Info { get; } = info;
 
     public IEmbeddingGenerator<string, Embedding<float>> Generator { get; } = generator;
+
+    /// <summary>
+    /// An ensemble: every text is embedded by each of <paramref name="parts"/> and the vectors are
+    /// joined (<see cref="ConcatenatedEmbeddingGenerator"/>), so a search scores a chunk by the mean of
+    /// the parts' cosines. <paramref name="info"/> must give the summed dimensions and a window no
+    /// larger than the smallest part's; its query prefix is unused (each part applies its own).
+    /// </summary>
+    public static EmbeddingModel Concatenation(EmbeddingModelInfo info, IReadOnlyList<EmbeddingModel> parts)
+    {
+        var dimensions = ConcatenatedEmbeddingGenerator.Dimensions(parts);
+        if (info.Dimensions != dimensions || info.QueryPrefix is not null || parts.Any(p => p.Info.MaxInputTokens < info.MaxInputTokens))
+        {
+            throw new ArgumentException(
+                $"Ensemble '{info.Id}' must have {dimensions} dimensions, no query prefix and a window no larger than its parts'.", nameof(info));
+        }
+
+        return new EmbeddingModel(info, new ConcatenatedEmbeddingGenerator(info.Model, parts)) { _parts = parts };
+    }
 
     /// <summary>Embeds document chunks (no query prefix); one vector per text, in order.</summary>
     /// <exception cref="EmbeddingException">The model failed; see <see cref="EmbeddingException.IsTransient"/>.</exception>
@@ -50,11 +70,17 @@ internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerato
         return vectors;
     }
 
-    /// <summary>Embeds a search query, applying the model's query prefix.</summary>
+    /// <summary>Embeds a search query, applying the model's query prefix (an ensemble's parts each apply theirs, concurrently).</summary>
     /// <exception cref="EmbeddingException">The model failed; see <see cref="EmbeddingException.IsTransient"/>.</exception>
     public async Task<float[]> EmbedQueryAsync(string query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (_parts is { } parts)
+        {
+            // A query is a few dozen word pieces: too little work to spread over the cores, so the parts run side by side.
+            return ConcatenatedEmbeddingGenerator.Join(await Task.WhenAll(parts.Select(p => p.EmbedQueryAsync(query, ct))));
+        }
+
         var vectors = await EmbedDocumentsAsync([Info.QueryPrefix + query], ct);
         return vectors[0];
     }

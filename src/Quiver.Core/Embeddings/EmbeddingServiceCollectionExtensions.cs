@@ -28,16 +28,22 @@ public static class EmbeddingServiceCollectionExtensions
         services.AddHttpClient(RemoteEmbeddingModelFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.TryAddSingleton<RemoteEmbeddingModelFactory>();
 
+        // The single models are created once (keyed by id) so the ensemble shares their loaded sessions.
         foreach (var spec in LocalModels.All)
         {
-            services.AddSingleton(sp =>
+            services.AddKeyedSingleton(spec.Info.Id, (sp, _) =>
             {
                 // Read at load time: reading options here would validate them, and validation resolves the models.
                 var monitor = sp.GetRequiredService<IOptionsMonitor<EmbeddingOptions>>();
                 var generator = new OnnxEmbeddingGenerator(spec, () => monitor.CurrentValue.IntraOpThreads, sp.GetRequiredService<ILogger<OnnxEmbeddingGenerator>>());
                 return new EmbeddingModel(spec.Info, generator);
             });
+            services.AddSingleton(sp => sp.GetRequiredKeyedService<EmbeddingModel>(spec.Info.Id));
         }
+
+        services.AddSingleton(sp => EmbeddingModel.Concatenation(
+            LocalModels.Ensemble,
+            [sp.GetRequiredKeyedService<EmbeddingModel>(LocalModels.ArcticXsId), sp.GetRequiredKeyedService<EmbeddingModel>(LocalModels.MiniLmL6V2Id)]));
 
         services.TryAddSingleton<IEmbeddingModelRegistry, EmbeddingModelRegistry>();
         return services;

@@ -22,6 +22,7 @@ internal static class LocalModels
 {
     public const string ArcticXsId = "local:snowflake-arctic-embed-xs";
     public const string MiniLmL6V2Id = "local:all-minilm-l6-v2";
+    public const string EnsembleId = "local:arctic-embed-xs+all-minilm-l6-v2";
 
     /// <summary>Query instruction the arctic-embed models were trained with; documents take none.</summary>
     public const string ArcticQueryPrefix = "Represent this sentence for searching relevant passages: ";
@@ -54,4 +55,20 @@ internal static class LocalModels
         LocalPooling.Mean);
 
     public static IReadOnlyList<LocalModelSpec> All { get; } = [ArcticXs, MiniLmL6V2];
+
+    /// <summary>
+    /// Both models at once (<see cref="EmbeddingModel.Concatenation"/>): 768 dimensions whose dot
+    /// product is the mean of the two cosines. Two differently trained models make different mistakes,
+    /// so their mean ranks better than either (docs/benchmarks.md). Chunks must fit both windows, so
+    /// window and auto chunking are MiniLM's; embedding costs the two models' sum.
+    /// </summary>
+    public static EmbeddingModelInfo Ensemble { get; } = new(
+        Id: EnsembleId,
+        Provider: "local",
+        Model: "snowflake-arctic-embed-xs+all-minilm-l6-v2",
+        Dimensions: ArcticXs.Info.Dimensions + MiniLmL6V2.Info.Dimensions,
+        MaxInputTokens: MiniLmL6V2.Info.MaxInputTokens,
+        MaxBatchSize: 64,
+        AutoChunkTokens: MiniLmL6V2.Info.AutoChunkTokens,
+        AutoOverlapTokens: MiniLmL6V2.Info.AutoOverlapTokens);
 }

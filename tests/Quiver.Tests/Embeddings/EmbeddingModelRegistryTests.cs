@@ -31,8 +31,23 @@ public sealed class EmbeddingModelRegistryTests
         Assert.Equal(LocalModels.ArcticXsId, registry.Default.Id);
         Assert.True(registry.TryResolve("auto", out var model));
         Assert.Same(model, registry.Get(LocalModels.ArcticXsId));
-        Assert.Equal([LocalModels.ArcticXsId, LocalModels.MiniLmL6V2Id], registry.Models.Select(m => m.Id));
-        Assert.All(provider.GetServices<EmbeddingModel>(), m => Assert.False(((OnnxEmbeddingGenerator)m.Generator).IsLoaded));
+        Assert.Equal([LocalModels.ArcticXsId, LocalModels.MiniLmL6V2Id, LocalModels.EnsembleId], registry.Models.Select(m => m.Id));
+        Assert.All(
+            provider.GetServices<EmbeddingModel>().Where(m => m.Generator is not ConcatenatedEmbeddingGenerator),
+            m => Assert.False(((OnnxEmbeddingGenerator)m.Generator).IsLoaded));
+    }
+
+    [Fact]
+    public async Task The_ensemble_runs_on_the_registered_single_models()
+    {
+        using var provider = Build([]);
+        var registry = provider.GetRequiredService<IEmbeddingModelRegistry>();
+
+        var vector = await registry.Get(LocalModels.EnsembleId).EmbedQueryAsync("hello", TestContext.Current.CancellationToken);
+
+        Assert.Equal(768, vector.Length);
+        Assert.True(((OnnxEmbeddingGenerator)registry.Get(LocalModels.ArcticXsId).Generator).IsLoaded);
+        Assert.True(((OnnxEmbeddingGenerator)registry.Get(LocalModels.MiniLmL6V2Id).Generator).IsLoaded);
     }
 
     [Fact]
