@@ -83,6 +83,14 @@ internal sealed class OnnxEncoder : IDisposable
             // Shapes change with every batch, so a memory pattern planned for one shape is never reused.
             EnableMemoryPattern = false,
         };
+
+        // Idle pool threads sleep instead of spinning. A spinning pool keeps its cores busy after each
+        // run, which starves whatever shares them: the lexical leg of the same search, SQLite, the other
+        // model of the ensemble. A lone query embeds ~2 ms slower without spinning, but end to end the
+        // SciFact hybrid search got faster (p50 11.8–13.5 → 9.8–10.1 ms, p95 18–22 → 14 ms) and the
+        // ensemble's query embedding went from 12.4 to 9.8 ms; batch throughput did not change
+        // (docs/benchmarks.md, "Query latency and the ONNX thread pool").
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         var session = new InferenceSession(modelBytes, options);
 
         // The session holds its own copy of the weights; the 90 MB managed copy would otherwise sit in
