@@ -20,8 +20,11 @@ namespace Quiver.Core.Search;
 /// </remarks>
 internal sealed class ExactVectorIndex
 {
-    /// <summary>Rows below which a search stays on the calling thread (a task hop costs more than the scan).</summary>
-    public const int DefaultParallelThreshold = 16_384;
+    /// <summary>
+    /// Floats (rows × dimensions) below which a search stays on the calling thread: a task hop costs
+    /// more than the scan. 16,384 rows of 384 dimensions, about 0.5 ms of scanning on one core.
+    /// </summary>
+    public const int DefaultParallelThresholdFloats = 16_384 * 384;
 
     private readonly Lock _writeLock = new();
     private readonly Dictionary<int, int> _rowsPerFile = [];
@@ -31,13 +34,13 @@ internal sealed class ExactVectorIndex
 
     /// <param name="dimensions">Vector length; every row and query must have exactly this many floats.</param>
     /// <param name="maxDegreeOfParallelism">Threads one search may use on large stores (default min(2, cores)).</param>
-    /// <param name="parallelThreshold">Row count from which a search is split across threads.</param>
-    public ExactVectorIndex(int dimensions, int maxDegreeOfParallelism = 0, int parallelThreshold = DefaultParallelThreshold)
+    /// <param name="parallelThreshold">Row count from which a search is split across threads (default: <see cref="DefaultParallelThresholdFloats"/> / dimensions).</param>
+    public ExactVectorIndex(int dimensions, int maxDegreeOfParallelism = 0, int? parallelThreshold = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
         Dimensions = dimensions;
         _maxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Math.Min(2, Environment.ProcessorCount);
-        _parallelThreshold = Math.Max(1, parallelThreshold);
+        _parallelThreshold = Math.Max(2, parallelThreshold ?? DefaultParallelThresholdFloats / dimensions);
         _current = new Snapshot([], [], [], 0);
     }
 
