@@ -12,9 +12,11 @@ switch (args.Length > 0 ? args[0] : "")
         return await RetrievalBenchmark.RunAsync(args[1..]);
     case "vectors":
         return VectorIndexBenchmark.Run(args[1..]);
+    case "embedder":
+        return await EmbedderBenchmark.RunAsync(args[1..]);
     case "backends":
         return await BackendsBenchmark.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, vectors, backends.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, embedder, vectors, backends.");
         return 2;
 }
