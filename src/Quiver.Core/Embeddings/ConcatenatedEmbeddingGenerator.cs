@@ -73,21 +73,8 @@ internal sealed class ConcatenatedEmbeddingGenerator : IEmbeddingGenerator<strin
     }
 
     /// <inheritdoc/>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-        {
-            return _metadata;
-        }
-
-        return serviceType.IsInstanceOfType(this) ? this : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        GeneratorServices.Get(this, _metadata, serviceType, serviceKey);
 
     /// <summary>The parts are registered models in their own right; their owner disposes them.</summary>
     public void Dispose()

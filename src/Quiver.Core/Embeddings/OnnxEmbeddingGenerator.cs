@@ -83,21 +83,8 @@ internal sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embed
     }
 
     /// <inheritdoc/>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-        {
-            return _metadata;
-        }
-
-        return serviceType.IsInstanceOfType(this) ? this : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        GeneratorServices.Get(this, _metadata, serviceType, serviceKey);
 
     /// <inheritdoc/>
     public void Dispose()
