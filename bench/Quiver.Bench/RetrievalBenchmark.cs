@@ -22,7 +22,7 @@ namespace Quiver.Bench;
 /// The SciFact retrieval benchmark (BEIR test split) through the real host, ingestion pipeline and
 /// search code (the synthetic vector-index benchmark is <see cref="VectorIndexBenchmark"/>).
 /// <code>
-/// retrieval [--data DIR] [--queries FILE --qrels FILE] [--model ID] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M] [--dump FILE]
+/// retrieval [--data DIR] [--queries FILE --qrels FILE] [--model ID] [--pg CONNSTR] [--keep DIR | --reuse DIR] [--warmup N] [--chunk-tokens N --overlap-tokens M] [--dump FILE]
 /// </code>
 /// </summary>
 internal static class RetrievalBenchmark
@@ -37,10 +37,15 @@ internal static class RetrievalBenchmark
         var options = BenchOptions.Parse(args);
         var data = options.Get("data", "/work/shared/datasets/scifact");
         var model = options.GetOrNull("model");
+
+        // --pg CONNSTR: the PostgreSQL backend (file bytes in the database) instead of SQLite; the data
+        // dir still holds the store id for --reuse. The database must exist and be empty or Quiver's.
+        var pg = options.GetOrNull("pg");
         var reuse = options.GetOrNull("reuse");
         var keep = options.GetOrNull("keep");
         var warmup = int.Parse(options.Get("warmup", "20"), CultureInfo.InvariantCulture);
         var dataDir = reuse ?? keep ?? Path.Combine(Path.GetTempPath(), "quiver-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
 
         var corpus = ReadJsonLines(Path.Combine(data, "corpus.jsonl"))
             .Select(e => (Id: e.GetProperty("_id").GetString()!, Title: e.GetProperty("title").GetString()!, Text: e.GetProperty("text").GetString()!))
@@ -54,7 +59,7 @@ internal static class RetrievalBenchmark
         queries = [.. queries.Where(q => qrels.ContainsKey(q.Id))];
         Console.WriteLine($"SciFact: {corpus.Count} docs, {queries.Count} queries with qrels ({Path.GetFileName(queriesPath)}); data dir {dataDir}; {Environment.ProcessorCount} cores");
 
-        await using var app = BuildHost(dataDir, model);
+        await using var app = BuildHost(dataDir, model, pg);
         await app.StartAsync();
         try
         {
@@ -75,7 +80,7 @@ internal static class RetrievalBenchmark
                 store = await IngestAsync(services, corpus, model, chunking, dataDir);
             }
 
-            var chunkCount = await CountChunksAsync(dataDir, store.Id);
+            var chunkCount = await CountChunksAsync(dataDir, pg, store.Id);
             Console.WriteLine($"Chunks: {chunkCount}");
 
             var search = services.GetRequiredService<VectorStoreSearchService>();
@@ -156,13 +161,20 @@ internal static class RetrievalBenchmark
     }
 
     /// <summary>A host composed like Program.cs (core + server), on a loopback port, with its own data dir.</summary>
-    private static WebApplication BuildHost(string dataDir, string? model)
+    private static WebApplication BuildHost(string dataDir, string? model, string? pg)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [] });
         builder.Configuration["Quiver:DataDir"] = dataDir;
         if (model is not null)
         {
             builder.Configuration["Quiver:Embeddings:Default"] = model;
+        }
+
+        if (pg is not null)
+        {
+            builder.Configuration["Quiver:Storage:Provider"] = "postgres";
+            builder.Configuration["Quiver:Storage:Blobs"] = "postgres";
+            builder.Configuration["ConnectionStrings:Quiver"] = pg;
         }
 
         builder.Configuration["QUIVER_API_KEY"] = "bench-" + Guid.NewGuid().ToString("N"); // no first-run key printout
@@ -341,8 +353,17 @@ internal static class RetrievalBenchmark
         return docs;
     }
 
-    private static async Task<long> CountChunksAsync(string dataDir, string storeId)
+    private static async Task<long> CountChunksAsync(string dataDir, string? pg, string storeId)
     {
+        if (pg is not null)
+        {
+            await using var pgConnection = new Npgsql.NpgsqlConnection(pg);
+            await pgConnection.OpenAsync();
+            await using var pgCommand = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM chunks WHERE vector_store_id = @store", pgConnection);
+            pgCommand.Parameters.AddWithValue("store", storeId);
+            return (long)(await pgCommand.ExecuteScalarAsync())!;
+        }
+
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "quiver.db")};Mode=ReadOnly");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
