@@ -6,8 +6,8 @@ namespace Quiver.Core.Embeddings;
 /// Embeds each text with every part model and joins the part vectors, each unit length and scaled by
 /// 1/√n, into one unit vector. The dot product of two joined vectors is then the mean of the parts'
 /// cosine similarities, so every index, filter and backend that handles one model's vectors handles
-/// an ensemble unchanged. Queries go through <see cref="EmbeddingModel.EmbedQueryAsync"/>, which
-/// applies each part's own query prefix (see <see cref="EmbeddingModel.Concatenation"/>).
+/// an ensemble unchanged. <see cref="GenerateAsync"/> embeds documents; <see cref="EmbedQueryAsync"/>
+/// (reached through <see cref="EmbeddingModel.EmbedQueryAsync"/>) lets each part apply its own query prefix.
 /// </summary>
 internal sealed class ConcatenatedEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
@@ -37,7 +37,7 @@ internal sealed class ConcatenatedEmbeddingGenerator : IEmbeddingGenerator<strin
             offset += vector.Length;
         }
 
-        // A zero part (empty text) leaves the joined vector shorter than 1; renormalising keeps the contract.
+        // A part that returned a zero vector leaves the joined vector shorter than 1; renormalising keeps the contract.
         EmbeddingVectors.Normalize(joined);
         return joined;
     }
@@ -70,6 +70,13 @@ internal sealed class ConcatenatedEmbeddingGenerator : IEmbeddingGenerator<strin
         }
 
         return result;
+    }
+
+    /// <summary>Embeds a search query with every part, each applying its own query prefix, and joins the vectors.</summary>
+    public async Task<float[]> EmbedQueryAsync(string query, CancellationToken ct)
+    {
+        // A query is a few dozen word pieces: too little work to spread over the cores, so the parts run side by side.
+        return Join(await Task.WhenAll(_parts.Select(p => p.EmbedQueryAsync(query, ct))));
     }
 
     /// <inheritdoc/>

@@ -9,8 +9,6 @@ namespace Quiver.Core.Embeddings;
 /// </summary>
 internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerator<string, Embedding<float>> generator)
 {
-    private IReadOnlyList<EmbeddingModel>? _parts;
-
     public EmbeddingModelInfo Info { get; } = info;
 
     public IEmbeddingGenerator<string, Embedding<float>> Generator { get; } = generator;
@@ -30,7 +28,7 @@ internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerato
                 $"Ensemble '{info.Id}' must have {dimensions} dimensions, no query prefix and a window no larger than its parts'.", nameof(info));
         }
 
-        return new EmbeddingModel(info, new ConcatenatedEmbeddingGenerator(info.Model, parts)) { _parts = parts };
+        return new EmbeddingModel(info, new ConcatenatedEmbeddingGenerator(info.Model, parts));
     }
 
     /// <summary>Embeds document chunks (no query prefix); one vector per text, in order.</summary>
@@ -75,10 +73,9 @@ internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerato
     public async Task<float[]> EmbedQueryAsync(string query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (_parts is { } parts)
+        if (Generator is ConcatenatedEmbeddingGenerator ensemble)
         {
-            // A query is a few dozen word pieces: too little work to spread over the cores, so the parts run side by side.
-            return ConcatenatedEmbeddingGenerator.Join(await Task.WhenAll(parts.Select(p => p.EmbedQueryAsync(query, ct))));
+            return await ensemble.EmbedQueryAsync(query, ct);
         }
 
         var vectors = await EmbedDocumentsAsync([Info.QueryPrefix + query], ct);
