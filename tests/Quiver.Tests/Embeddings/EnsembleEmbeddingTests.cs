@@ -31,7 +31,7 @@ public sealed class EnsembleEmbeddingTests
         var arctic = await LocalModelFixture.Arctic.Model.EmbedDocumentsAsync(texts, ct);
         var miniLm = await LocalModelFixture.MiniLm.Model.EmbedDocumentsAsync(texts, ct);
 
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < texts.Length; i++)
         {
             Assert.Equal(768, joined[i].Length);
             Assert.Equal(1f, TensorPrimitives.Norm(joined[i]), 4);
