@@ -73,7 +73,7 @@ internal static class EmbedderBenchmark
         Console.WriteLine($"Documents ({docs.Count} SciFact abstracts, whole, batches of 64):");
         foreach (var model in new[] { arctic, miniLm, ensemble })
         {
-            await model.EmbedDocumentsAsync(docs[..64], ct);
+            await model.EmbedDocumentsAsync(docs[..Math.Min(64, docs.Count)], ct);
             var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < docs.Count; i += 64)
             {
