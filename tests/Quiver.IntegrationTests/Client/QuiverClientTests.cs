@@ -340,22 +340,13 @@ public sealed class QuiverClientTests(QuiverFactory factory) : IClassFixture<Qui
         ], cancellationToken: Ct);
         Assert.Equal(2, batch.FileCounts.Completed);
 
-        VectorStoreSearchResults results;
-        try
+        var results = await client.VectorStores.SearchAsync(store.Id, new SearchVectorStoreRequest("reset password")
         {
-            results = await client.VectorStores.SearchAsync(store.Id, new SearchVectorStoreRequest("reset password")
-            {
-                MaxNumResults = 5,
-                Filters = Filter.And(Filter.Eq("category", "manual"), Filter.Gte("version", 2)),
-                RankingOptions = new RankingOptions { Ranker = "auto", ScoreThreshold = 0 },
-                RewriteQuery = false,
-            }, cancellationToken: Ct);
-        }
-        catch (QuiverApiException e) when (e.Status == HttpStatusCode.NotFound && e.Code == "unknown_url")
-        {
-            Assert.Skip("search not implemented yet");
-            throw;
-        }
+            MaxNumResults = 5,
+            Filters = Filter.And(Filter.Eq("category", "manual"), Filter.Gte("version", 2)),
+            RankingOptions = new RankingOptions { Ranker = "auto", ScoreThreshold = 0 },
+            RewriteQuery = false,
+        }, cancellationToken: Ct);
 
         Assert.Equal("vector_store.search_results.page", results.Object);
         Assert.Equal("reset password", results.SearchQuery);
