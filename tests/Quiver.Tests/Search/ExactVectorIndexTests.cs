@@ -1,9 +1,8 @@
-using System.Diagnostics;
 using Quiver.Core.Search;
 
 namespace Quiver.Tests.Search;
 
-public sealed class ExactVectorIndexTests(ITestOutputHelper output)
+public sealed class ExactVectorIndexTests
 {
     private const int Dim = 32;
 
@@ -131,52 +130,6 @@ public sealed class ExactVectorIndexTests(ITestOutputHelper output)
         }
 
         await writer;
-    }
-
-    [Fact(Explicit = true)]
-    public void Measure_100k_x_384()
-    {
-        const int dim = 384, rows = 100_000;
-        var data = VectorTestData.Clustered(rows, dim, 200, 1);
-        var keys = Enumerable.Range(0, rows).Select(i => (long)i).ToArray();
-        var queries = VectorTestData.Clustered(64, dim, 200, 2);
-        foreach (var threads in new[] { 1, 2 })
-        {
-            var index = new ExactVectorIndex(dim, threads);
-            var sw = Stopwatch.StartNew();
-            for (var f = 0; f < 100; f++)
-            {
-                index.AddFile(f, keys.AsSpan(f * 1000, 1000), data.AsSpan(f * 1000 * dim, 1000 * dim));
-            }
-
-            output.WriteLine($"threads={threads} build {sw.Elapsed.TotalMilliseconds:F0} ms");
-            for (var warm = 0; warm < 5; warm++)
-            {
-                index.Search(queries.AsSpan(0, dim), 10);
-            }
-
-            sw.Restart();
-            for (var q = 0; q < 64; q++)
-            {
-                index.Search(queries.AsSpan(q * dim, dim), 10);
-            }
-
-            output.WriteLine($"threads={threads} single: {sw.Elapsed.TotalMilliseconds / 64:F2} ms/query");
-            sw.Restart();
-            for (var q = 0; q < 64; q += 16)
-            {
-                index.SearchBatch(queries.AsSpan(q * dim, 16 * dim), 10);
-            }
-
-            output.WriteLine($"threads={threads} batch16: {sw.Elapsed.TotalMilliseconds / 64:F2} ms/query");
-            sw.Restart();
-            for (var q = 0; q < 64; q++)
-            {
-                index.Search(queries.AsSpan(q * dim, dim), 10, f => f % 10 == 0);
-            }
-
-            output.WriteLine($"threads={threads} single, 10% filter: {sw.Elapsed.TotalMilliseconds / 64:F2} ms/query");
-        }
     }
 
     private static float[] UnitX()

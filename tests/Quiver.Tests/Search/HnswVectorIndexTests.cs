@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Quiver.Core.Search;
 
 namespace Quiver.Tests.Search;
@@ -147,59 +146,6 @@ public sealed class HnswVectorIndexTests(ITestOutputHelper output) : IDisposable
 
         await Task.WhenAll([writer, .. searches]);
         Assert.Equal(4000, index.Count);
-    }
-
-    [Fact(Explicit = true)]
-    public void Measure_100k_x_384()
-    {
-        const int dim = 384, rows = 100_000;
-        var data = VectorTestData.Clustered(rows, dim, 200, 1);
-        var keys = Enumerable.Range(0, rows).Select(i => (long)i).ToArray();
-        var sw = Stopwatch.StartNew();
-        var hnsw = new HnswVectorIndex(dim);
-        hnsw.Reserve(rows);
-        hnsw.AddRange(keys, data, TestContext.Current.CancellationToken);
-        output.WriteLine($"build {sw.Elapsed.TotalSeconds:F1} s");
-        var path = Path.Combine(_dir, "bench.usearch");
-        sw.Restart();
-        hnsw.Save(path);
-        output.WriteLine($"save {sw.Elapsed.TotalMilliseconds:F0} ms, {new FileInfo(path).Length / 1e6:F0} MB");
-        hnsw.Dispose();
-        sw.Restart();
-        using var loaded = HnswVectorIndex.Load(path);
-        output.WriteLine($"load {sw.Elapsed.TotalMilliseconds:F0} ms");
-        sw.Restart();
-        using (var view = HnswVectorIndex.Load(path, view: true))
-        {
-            output.WriteLine($"view {sw.Elapsed.TotalMilliseconds:F0} ms");
-        }
-
-        var exact = new ExactVectorIndex(dim, 1);
-        for (var row = 0; row < rows; row++)
-        {
-            exact.AddFile(row, keys.AsSpan(row, 1), data.AsSpan(row * dim, dim));
-        }
-
-        var queries = VectorTestData.QueriesNear(data, dim, 200, 2);
-        foreach (var ef in new[] { 32, 64, 128 })
-        {
-            loaded.ExpansionSearch = ef;
-            foreach (var filtered in new[] { false, true })
-            {
-                Predicate<long>? filter = filtered ? key => key % 10 == 0 : null;
-                var recall = Recall(loaded, exact, queries, dim, 10, filter);
-                var times = new List<double>();
-                for (var q = 0; q < 200; q++)
-                {
-                    var t = Stopwatch.GetTimestamp();
-                    loaded.Search(queries.AsSpan(q * dim, dim), 10, filter);
-                    times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                }
-
-                times.Sort();
-                output.WriteLine($"ef={ef} filter10%={filtered}: recall@10 {recall:F3}, p50 {times[100]:F3} ms, p99 {times[198]:F3} ms");
-            }
-        }
     }
 
     private static double Recall(HnswVectorIndex hnsw, ExactVectorIndex exact, float[] queries, int dim, int k, Predicate<long>? allowedKey)
