@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Quiver.IntegrationTests.Ingestion;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;
 
@@ -192,18 +195,51 @@ public abstract class SearchContract<TFactory>(TFactory factory) : IClassFixture
     }
 
     [Fact]
-    public async Task Another_principals_store_cannot_be_searched_and_search_touches_activity()
+    public async Task Another_principals_store_cannot_be_searched()
     {
-        var (client, storeId, _) = await SeedAsync("/v1");
+        var (_, storeId, _) = await SeedAsync("/v1");
         using var content = new StringContent("""{"query":"password"}""", System.Text.Encoding.UTF8, "application/json");
         using var response = await NewUser().PostAsync($"/v1/vector_stores/{storeId}/search", content, Ct);
         await response.AssertErrorAsync(HttpStatusCode.NotFound, "invalid_request_error", "vector_store_id");
+    }
+}
 
-        var before = (long)(await client.GetJsonAsync($"/v1/vector_stores/{storeId}"))["last_active_at"]!;
-        await Task.Delay(1100, Ct); // activity has one-second resolution
-        await SearchAsync(client, "/v1", storeId, """{"query":"password"}""");
+/// <summary>Search moves a store's <c>last_active_at</c> and <c>last_used_at</c> (D10), on the embedded backend.</summary>
+public sealed class SearchActivityTests : SearchActivityContract
+{
+    protected override QuiverFactory CreateFactory(Action<IServiceCollection> configure) => new() { ConfigureTestServices = configure };
+}
+
+/// <summary>The same on PostgreSQL.</summary>
+public sealed class SearchActivityPostgresTests : SearchActivityContract
+{
+    public SearchActivityPostgresTests() => PostgresTestServer.RequireOrSkip();
+
+    protected override QuiverFactory CreateFactory(Action<IServiceCollection> configure) => new PostgresQuiverFactory { ConfigureTestServices = configure };
+}
+
+/// <summary>Activity timestamps have one-second resolution, so the clock is a fake one moved by hand rather than slept on.</summary>
+public abstract class SearchActivityContract
+{
+    protected abstract QuiverFactory CreateFactory(Action<IServiceCollection> configure);
+
+    [Fact]
+    public async Task Search_moves_last_active_at_and_last_used_at_to_now()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var factory = CreateFactory(services => services.AddSingleton<TimeProvider>(clock));
+        var client = factory.NewUser();
+        var fileId = (string)(await client.UploadAsync("/v1", "a.txt", "Pelicans fly over the harbour at dawn."))["id"]!;
+        var storeId = (string)(await client.CreateStoreAsync("/v1", $$"""{"file_ids":["{{fileId}}"]}"""))["id"]!;
+        Assert.Equal("completed", (string?)(await client.WaitForFileAsync("/v1", storeId, fileId))["status"]);
+        var created = clock.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(created, (long)(await client.GetJsonAsync($"/v1/vector_stores/{storeId}"))["last_active_at"]!);
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        await client.PostJsonAsync($"/v1/vector_stores/{storeId}/search", """{"query":"pelicans"}""");
+
         var after = await client.GetJsonAsync($"/v1/vector_stores/{storeId}");
-        Assert.True((long)after["last_active_at"]! > before);
-        Assert.Equal((long)after["last_active_at"]!, (long)after["last_used_at"]!);
+        Assert.Equal(created + 300, (long)after["last_active_at"]!);
+        Assert.Equal(created + 300, (long)after["last_used_at"]!);
     }
 }
