@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Quiver.Core.Ingestion;
 using Quiver.IntegrationTests.Infrastructure;
+using Quiver.IntegrationTests.Ingestion;
 
 namespace Quiver.IntegrationTests;
 
@@ -29,9 +32,11 @@ public sealed class WatchdogTests : IAsyncLifetime
         Assert.Equal("failed", (string?)file["status"]);
         Assert.Equal("server_error", (string?)file["last_error"]!["code"]);
 
-        // Even if the stuck call returns now, its result is fenced off.
+        // Even if the stuck call returns now, its result is fenced off: wait until the worker has let go of
+        // the job (an observable end, not a sleep that passes when the work is merely slow), then count.
         _factory.Embedder.Gate.TrySetResult();
-        await Task.Delay(200, Api.Ct);
+        var signals = _factory.Services.GetRequiredService<IngestionSignals>();
+        await IngestionHelpers.EventuallyAsync(() => signals.RunningCount == 0, "the worker to let go of the failed job");
         Assert.Equal(0, await _factory.CountChunksAsync(storeId));
         var store = await client.GetJsonAsync($"/v1/vector_stores/{storeId}");
         Assert.Equal(1, store.Count("failed"));
