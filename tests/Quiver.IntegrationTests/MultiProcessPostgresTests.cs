@@ -63,11 +63,13 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
         Assert.Equal("completed", (string?)batch["status"]);
         Assert.Equal(Files, batch.Count("completed"));
 
-        // Give the last log lines a moment to be flushed, then count publications per file.
-        await Task.Delay(500, Ct);
+        // The batch answers completed once the last file is published; its log line may trail.
+        await WaitUntilAsync(() => a.Ingested.Concat(b.Ingested).Distinct().Count() == Files, "every file logged as ingested");
         var counts = a.Ingested.Concat(b.Ingested).GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(Files, counts.Count);
         Assert.All(counts, c => Assert.Equal(1, c.Value));
+        Assert.Equal(0L, await ScalarAsync(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM chunks GROUP BY file_id, chunk_index HAVING COUNT(*) > 1) AS duplicated"));
         TestContext.Current.SendDiagnosticMessage($"process A ingested {a.Ingested.Count}, process B {b.Ingested.Count}");
     }
 
@@ -145,18 +147,36 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
         TestContext.Current.SendDiagnosticMessage(
             $"cancel answered by A -> B's embedding calls abandoned after: {string.Join(", ", stopMs.Select(ms => $"{ms:F1} ms"))}");
 
-        // Nothing is published after the cancel, even if the held calls answer now.
+        // Nothing is published after the cancel, even if the held calls answer now. Idle is
+        // observable: every held call has ended and the cancel left no job any worker could claim,
+        // so no later publication can happen after the assertions below.
         embedder.Release();
-        await Task.Delay(1000, Ct);
+        await WaitUntilAsync(() => embedder.InFlight("a") + embedder.InFlight("b") == 0, "every held embedding call ended");
+        Assert.Equal(0L, await ScalarAsync($"SELECT COUNT(*) FROM ingestion_jobs WHERE vector_store_id = '{storeId}'"));
         Assert.Empty(embedder.Answered);
         Assert.Empty(a.Ingested.Concat(b.Ingested));
         var after = await b.Client.GetJsonAsync($"/v1/vector_stores/{storeId}/file_batches/{batchId}");
         Assert.Equal(held, after.Count("cancelled"));
         Assert.Equal(0, after.Count("completed"));
+        Assert.Equal(0L, await ScalarAsync("SELECT COUNT(*) FROM chunks"));
+    }
+
+    private async Task<long> ScalarAsync(string sql)
+    {
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(Ct);
-        await using var chunks = new NpgsqlCommand("SELECT COUNT(*) FROM chunks", connection);
-        Assert.Equal(0L, await chunks.ExecuteScalarAsync(Ct));
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for: {what}.");
+            await Task.Delay(10, Ct);
+        }
     }
 
     private async Task<(ServerProcess A, ServerProcess B)> StartTwoAsync(int leaseSeconds, HoldingEmbeddingServer? embedder = null)
