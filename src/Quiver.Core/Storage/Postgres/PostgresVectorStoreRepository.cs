@@ -510,6 +510,14 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
             // re-attached file go (a cancelled file is not searchable); the jobs go, and every one
             // running in any process is told to stop when this commits.
             var files = cancelled.ToArray();
+            if (files.Length == 0)
+            {
+                // Every member still running when the batch was read has completed or failed since
+                // (its publication committed first): nothing is left to cancel, so the batch is not
+                // marked cancelled (D6). SQLite's single writer cannot interleave this way.
+                return new CancelResult((await GetBatchAsync(connection, storeId, batchId, ct, transaction))!, []);
+            }
+
             await connection.Command("DELETE FROM chunks WHERE vector_store_id = @store AND file_id = ANY(@files)", transaction)
                 .With("@store", storeId).With("@files", files).ExecuteNonQueryAsync(ct);
             await connection.Command(PostgresCancelNotifications.DeleteJobs("vector_store_id = @store AND file_id = ANY(@files)"), transaction)
