@@ -23,16 +23,20 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
         database.WriteAsync<ClaimedJob?>(async (connection, transaction) =>
         {
             // Fairness: among runnable jobs, prefer the store with the fewest jobs running now (in any
-            // process), then the oldest job. Rows another claimer holds are skipped, not waited for.
-            // Running jobs are counted once per store and hash-joined: a correlated count per queued
-            // row cost ~50 ms per claim with 10,000 jobs queued (backends benchmark).
+            // process), then the store served longest ago (round robin, so a big batch cannot starve
+            // another store even with one worker, when nothing runs between claims), then the oldest
+            // job. Rows another claimer holds are skipped, not waited for. Running jobs are counted
+            // once per store and hash-joined: a correlated count per queued row cost ~50 ms per claim
+            // with 10,000 jobs queued (backends benchmark).
             var id = await connection.Command($"""
                     WITH running AS (
                         SELECT vector_store_id, COUNT(*) AS n FROM ingestion_jobs
                         WHERE state = 'running' AND lease_until_ms >= @now GROUP BY vector_store_id)
-                    SELECT j.id FROM ingestion_jobs j LEFT JOIN running r ON r.vector_store_id = j.vector_store_id
+                    SELECT j.id FROM ingestion_jobs j
+                    LEFT JOIN running r ON r.vector_store_id = j.vector_store_id
+                    LEFT JOIN ingestion_store_turns t ON t.vector_store_id = j.vector_store_id
                     WHERE {Runnable}
-                    ORDER BY COALESCE(r.n, 0), j.id
+                    ORDER BY COALESCE(r.n, 0), COALESCE(t.turn, 0), j.id
                     LIMIT 1
                     FOR UPDATE OF j SKIP LOCKED
                     """, transaction).With("@now", nowMs).ExecuteScalarAsync(ct);
@@ -56,6 +60,11 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                 await reader.ReadAsync(ct);
                 (storeId, fileId, generation, attempts) = (reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4));
             }
+
+            await connection.Command("""
+                    INSERT INTO ingestion_store_turns (vector_store_id, turn) VALUES (@store, nextval('ingestion_claim_turns'))
+                    ON CONFLICT (vector_store_id) DO UPDATE SET turn = EXCLUDED.turn
+                    """, transaction).With("@store", storeId).ExecuteNonQueryAsync(ct);
 
             await using var context = await connection.Command("""
                     SELECT fl.filename, s.embedding_model, f.chunk_max_tokens, f.chunk_overlap_tokens

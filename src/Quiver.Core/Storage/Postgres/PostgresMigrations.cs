@@ -149,6 +149,17 @@ internal static class PostgresMigrations
             PRIMARY KEY (blob_id, seq)
         );
         """,
+
+        // Fair claims across processes: the turn at which each store was last served, so that
+        // among stores with equally few running jobs the one served longest ago goes first (the
+        // embedded backend keeps the same order in memory, having one process).
+        """
+        CREATE SEQUENCE ingestion_claim_turns;
+        CREATE TABLE ingestion_store_turns (
+            vector_store_id text COLLATE "C" PRIMARY KEY REFERENCES vector_stores (id) ON DELETE CASCADE,
+            turn bigint NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
