@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Quiver.Core.Ingestion;
 using Quiver.IntegrationTests.Infrastructure;
@@ -75,21 +74,6 @@ internal static class BatchTestKit
     {
         var signals = factory.Services.GetRequiredService<IngestionSignals>();
         return WaitUntilAsync(() => signals.RunningCount == 0, "ingestion workers to go idle");
-    }
-
-    /// <summary>A single scalar from the embedded database (read-only connection).</summary>
-    public static async Task<long> ScalarAsync(this QuiverFactory factory, string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var connection = new SqliteConnection($"Data Source={Path.Combine(factory.DataDir, "quiver.db")};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
     }
 
     public static Task<long> CountJobsAsync(this QuiverFactory factory, string storeId) =>

@@ -4,12 +4,13 @@ using static Quiver.IntegrationTests.Infrastructure.Api;
 namespace Quiver.IntegrationTests.Batches;
 
 /// <summary>Fair scheduling: a big batch in one store does not starve a small attach in another.</summary>
-public sealed class FairSchedulingTests
+public abstract class FairSchedulingContract<TFactory>
+    where TFactory : QuiverFactory, new()
 {
     [Fact]
     public async Task A_single_attach_in_another_store_overtakes_a_big_queued_batch()
     {
-        await using var factory = new QuiverFactory().With("Quiver:Ingestion:Workers", "1");
+        await using var factory = new TFactory().With("Quiver:Ingestion:Workers", "1");
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         factory.Embedder.Gate = gate;
         var tenantA = factory.NewUser();
@@ -38,4 +39,12 @@ public sealed class FairSchedulingTests
         var positionOfB = order.FindIndex(text => text.Contains("Store B's only document", StringComparison.Ordinal));
         Assert.InRange(positionOfB, 1, 2);
     }
+}
+
+public sealed class FairSchedulingTests : FairSchedulingContract<QuiverFactory>;
+
+/// <summary>The same contract on PostgreSQL (skipped locally without <c>QUIVER_TEST_PG</c>, failing in CI).</summary>
+public sealed class FairSchedulingPostgresTests : FairSchedulingContract<PostgresQuiverFactory>
+{
+    public FairSchedulingPostgresTests() => PostgresTestServer.RequireOrSkip();
 }

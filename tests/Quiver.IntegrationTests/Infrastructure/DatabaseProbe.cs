@@ -35,15 +35,23 @@ public static class DatabaseProbe
     public static Task<long> CountAllChunksAsync(this QuiverFactory factory) =>
         ScalarAsync(factory, "SELECT COUNT(*) FROM chunks", "", null);
 
-    /// <summary>A file's chunk rows in a store, ordered by <c>chunk_index</c> (SQLite only).</summary>
+    /// <summary>A file's chunk rows in a store, ordered by <c>chunk_index</c>.</summary>
     public static async Task<IReadOnlyList<ChunkRow>> ReadChunksAsync(this QuiverFactory factory, string storeId, string fileId)
     {
-        await using var connection = Open(factory);
+        await using System.Data.Common.DbConnection connection = factory is PostgresQuiverFactory postgres
+            ? new NpgsqlConnection(postgres.ConnectionString)
+            : Open(factory);
         await connection.OpenAsync(Api.Ct);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT chunk_index, text, token_count FROM chunks WHERE vector_store_id = @store AND file_id = @file ORDER BY chunk_index";
-        command.Parameters.AddWithValue("@store", storeId);
-        command.Parameters.AddWithValue("@file", fileId);
+        foreach (var (name, value) in new[] { ("store", storeId), ("file", fileId) })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
         var rows = new List<ChunkRow>();
         await using var reader = await command.ExecuteReaderAsync(Api.Ct);
         while (await reader.ReadAsync(Api.Ct))
@@ -90,6 +98,34 @@ public static class DatabaseProbe
         factory is PostgresQuiverFactory
             ? await ScalarAsync(factory, "SELECT COUNT(*) FROM blobs WHERE key IS NULL", "", null)
             : Directory.EnumerateFiles(Path.Combine(factory.DataDir, "tmp")).LongCount();
+
+    /// <summary>A single integer from the backend's database; parameters are written <c>@name</c> in the SQL on both backends.</summary>
+    public static async Task<long> ScalarAsync(this QuiverFactory factory, string sql, params (string Name, object Value)[] parameters)
+    {
+        if (factory is PostgresQuiverFactory postgres)
+        {
+            await using var pg = new NpgsqlConnection(postgres.ConnectionString);
+            await pg.OpenAsync(Api.Ct);
+            await using var pgCommand = new NpgsqlCommand(sql, pg);
+            foreach (var (name, value) in parameters)
+            {
+                pgCommand.Parameters.AddWithValue(name.TrimStart('@'), value);
+            }
+
+            return Convert.ToInt64(await pgCommand.ExecuteScalarAsync(Api.Ct), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using var connection = Open(factory);
+        await connection.OpenAsync(Api.Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(Api.Ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static async Task<long> ScalarAsync(QuiverFactory factory, string sql, string storeId, string? fileId)
     {

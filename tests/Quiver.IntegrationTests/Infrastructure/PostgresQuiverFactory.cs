@@ -23,15 +23,25 @@ public sealed class PostgresQuiverFactory : QuiverFactory
         With("ConnectionStrings:Quiver", ConnectionString);
     }
 
+    /// <summary>A factory on an existing test database (see <see cref="QuiverFactory.Reopen"/>).</summary>
+    private PostgresQuiverFactory(string dataDir, string? databaseName, string? connectionString)
+        : base(dataDir)
+    {
+        (DatabaseName, ConnectionString) = (databaseName, connectionString);
+    }
+
     public string? DatabaseName { get; }
 
     /// <summary>The test database's connection string.</summary>
     public string? ConnectionString { get; }
 
+    protected override QuiverFactory CreateOnSameStorage() => new PostgresQuiverFactory(DataDir, DatabaseName, ConnectionString);
+
     public override async ValueTask DisposeAsync()
     {
+        var ownsDatabase = OwnsStorage;
         await base.DisposeAsync();
-        if (DatabaseName is not null)
+        if (ownsDatabase && DatabaseName is not null)
         {
             await PostgresTestServer.DropDatabaseAsync(DatabaseName);
         }

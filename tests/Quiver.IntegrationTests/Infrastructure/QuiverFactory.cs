@@ -16,8 +16,8 @@ public class QuiverFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings = new(StringComparer.Ordinal);
 
-    /// <summary>True when this factory created <see cref="DataDir"/> and so deletes it on dispose.</summary>
-    private readonly bool _ownsDataDir;
+    /// <summary>True when this factory deletes its storage (<see cref="DataDir"/>, and a backend's database) on dispose.</summary>
+    private bool _ownsStorage;
 
     public QuiverFactory()
         : this(null)
@@ -31,7 +31,7 @@ public class QuiverFactory : WebApplicationFactory<Program>
     /// <param name="dataDir">An existing data directory to reuse (e.g. another factory's, to restart on its data); it is not deleted on dispose. Null: a fresh temporary one.</param>
     internal QuiverFactory(string? dataDir)
     {
-        _ownsDataDir = dataDir is null;
+        _ownsStorage = dataDir is null;
         DataDir = dataDir ?? Path.Combine(Path.GetTempPath(), "quiver-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(DataDir);
         _settings["Quiver:DataDir"] = DataDir;
@@ -50,6 +50,29 @@ public class QuiverFactory : WebApplicationFactory<Program>
 
     /// <summary>Extra service registrations applied after the app's own.</summary>
     public Action<IServiceCollection>? ConfigureTestServices { get; init; }
+
+    /// <summary>Whether disposing this factory deletes its storage.</summary>
+    protected bool OwnsStorage => _ownsStorage;
+
+    /// <summary>
+    /// A second factory on this one's storage and settings, to restart on the same data: it takes
+    /// over the storage (this factory no longer deletes it), so dispose this one first, then it.
+    /// </summary>
+    public QuiverFactory Reopen()
+    {
+        var next = CreateOnSameStorage();
+        foreach (var (key, value) in _settings)
+        {
+            next._settings[key] = value;
+        }
+
+        next._ownsStorage = _ownsStorage;
+        _ownsStorage = false;
+        return next;
+    }
+
+    /// <summary>A factory on the same storage, for <see cref="Reopen"/>; backends with a database override it.</summary>
+    protected virtual QuiverFactory CreateOnSameStorage() => new(DataDir);
 
     /// <summary>Sets a configuration value before the host starts.</summary>
     public QuiverFactory With(string key, string? value)
@@ -104,7 +127,7 @@ public class QuiverFactory : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
-        if (!_ownsDataDir)
+        if (!_ownsStorage)
         {
             return;
         }

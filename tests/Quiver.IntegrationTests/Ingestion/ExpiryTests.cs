@@ -8,14 +8,15 @@ using static Quiver.IntegrationTests.Infrastructure.Api;
 namespace Quiver.IntegrationTests.Ingestion;
 
 /// <summary>D12: stores expire <c>days</c> after their last activity; expired stores refuse new files but stay manageable.</summary>
-public sealed class ExpiryTests
+public abstract class ExpiryContract<TFactory>
+    where TFactory : QuiverFactory, new()
 {
     [Theory]
     [MemberData(nameof(Prefixes), MemberType = typeof(Api))]
     public async Task An_idle_store_expires_refuses_attach_but_can_be_read_updated_and_deleted(string prefix)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = new QuiverFactory { ConfigureTestServices = services => services.AddSingleton<TimeProvider>(clock) }
+        await using var factory = new TFactory { ConfigureTestServices = services => services.AddSingleton<TimeProvider>(clock) }
             // The background sweep runs once at start, then not again within the two fake days (the 30-day maximum interval).
             .With("Quiver:Ingestion:SweepIntervalSeconds", "2592000");
         var client = factory.NewUser();
@@ -69,4 +70,12 @@ public sealed class ExpiryTests
         Assert.True((bool)deleted["deleted"]!);
         Assert.Equal(0, await factory.CountChunksAsync(storeId));
     }
+}
+
+public sealed class ExpiryTests : ExpiryContract<QuiverFactory>;
+
+/// <summary>The same contract on PostgreSQL (skipped locally without <c>QUIVER_TEST_PG</c>, failing in CI).</summary>
+public sealed class ExpiryPostgresTests : ExpiryContract<PostgresQuiverFactory>
+{
+    public ExpiryPostgresTests() => PostgresTestServer.RequireOrSkip();
 }
