@@ -4,21 +4,21 @@ namespace Quiver.Core.Errors;
 public static class ApiErrors
 {
     public static ApiException BadRequest(string message, string? param = null, string? code = null) =>
-        new(400, ErrorTypes.InvalidRequest, code, param, message);
+        new(ErrorKind.InvalidRequest, code, param, message);
 
     public static ApiException NotFound(string message, string? param = null, string? code = null) =>
-        new(404, ErrorTypes.InvalidRequest, code, param, message);
+        new(ErrorKind.NotFound, code, param, message);
 
     public static ApiException Conflict(string message, string? param = null, string? code = null) =>
-        new(409, ErrorTypes.InvalidRequest, code, param, message);
+        new(ErrorKind.Conflict, code, param, message);
 
-    public static ApiException MissingApiKey() => new(401, ErrorTypes.Authentication, null, null,
+    public static ApiException MissingApiKey() => new(ErrorKind.Unauthenticated, null, null,
         "You didn't provide an API key. Provide your API key in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY).");
 
-    public static ApiException InvalidApiKey() => new(401, ErrorTypes.Authentication, "invalid_api_key", null,
+    public static ApiException InvalidApiKey() => new(ErrorKind.Unauthenticated, "invalid_api_key", null,
         "Incorrect API key provided. Create a key with `quiver keys create --name NAME` or use the admin key printed at first start.");
 
-    public static ApiException InvalidOnBehalfOf() => new(400, ErrorTypes.InvalidRequest, "invalid_on_behalf_of", "X-On-Behalf-Of",
+    public static ApiException InvalidOnBehalfOf() => new(ErrorKind.InvalidRequest, "invalid_on_behalf_of", "X-On-Behalf-Of",
         "The X-On-Behalf-Of header must be 1 to 150 printable ASCII characters and must not be '*'.");
 
     public static ApiException InvalidId(string param, string expectedPrefix, string value) => BadRequest(
@@ -29,10 +29,18 @@ public static class ApiErrors
         NotFound($"No file found with id '{fileId}'.", param);
 
     public static ApiException PayloadTooLarge(string message, string? param = null) =>
-        new(413, ErrorTypes.InvalidRequest, "payload_too_large", param, message);
+        new(ErrorKind.TooLarge, "payload_too_large", param, message);
 
     public static ApiException UnsupportedMediaType(string message) =>
-        new(415, ErrorTypes.InvalidRequest, "unsupported_media_type", null, message);
+        new(ErrorKind.UnsupportedMediaType, "unsupported_media_type", null, message);
+
+    /// <summary>The caller can see the object but lacks the role the operation needs.</summary>
+    public static ApiException PermissionDenied(string message, string? param = null, string? code = null) =>
+        new(ErrorKind.PermissionDenied, code, param, message);
+
+    /// <summary>The caller is over a rate limit; a retry after <paramref name="retryAfterSeconds"/> may succeed.</summary>
+    public static ApiException RateLimited(string message, int retryAfterSeconds, string? code = "rate_limit_exceeded") =>
+        new(ErrorKind.RateLimited, code, null, message) { RetryAfterSeconds = retryAfterSeconds };
 
     /// <summary>Cuts a client-supplied value short before it is echoed in a message.</summary>
     public static string Truncate(string value, int max = 80) =>

@@ -8,7 +8,7 @@ namespace Quiver.Core.Files;
 /// </summary>
 public static class FileNames
 {
-    /// <summary>Returns the name or throws a 400 with <c>param: "file"</c> saying what is wrong.</summary>
+    /// <summary>Returns the name or throws an invalid-request error with <c>param: "file"</c> saying what is wrong.</summary>
     public static string Validate(string? name)
     {
         if (string.IsNullOrWhiteSpace(name))

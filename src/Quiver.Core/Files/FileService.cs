@@ -59,11 +59,11 @@ internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGe
         }
     }
 
-    /// <summary>The principal's file or a 404 naming it.</summary>
+    /// <summary>The principal's file or a not-found error naming it.</summary>
     public async Task<FileRecord> GetAsync(Principal principal, string fileId, CancellationToken ct) =>
         await files.GetAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
 
-    /// <summary>Deletes the principal's file, detaches it everywhere and stops its in-flight work (D8), or a 404.</summary>
+    /// <summary>Deletes the principal's file, detaches it everywhere and stops its in-flight work (D8), or a not-found error.</summary>
     public async Task DeleteAsync(Principal principal, string fileId, CancellationToken ct)
     {
         var stores = await files.DeleteAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);

@@ -8,7 +8,7 @@ namespace Quiver.Core.Files;
 public interface IBlobStore
 {
     /// <summary>
-    /// Streams <paramref name="content"/> to durable staging storage. Throws a 413
+    /// Streams <paramref name="content"/> to durable staging storage. Throws a too-large error
     /// <see cref="Errors.ApiException"/> (after removing what was written) when it exceeds
     /// <paramref name="maxBytes"/>.
     /// </summary>

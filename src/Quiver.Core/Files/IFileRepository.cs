@@ -13,7 +13,7 @@ public interface IFileRepository
     Task<FileRecord?> GetAsync(Principal principal, string fileId, CancellationToken ct);
 
     /// <summary>A keyset page of the principal's files, optionally only one purpose.</summary>
-    /// <exception cref="Errors.ApiException">400 when a cursor names no file of the principal.</exception>
+    /// <exception cref="Errors.ApiException">Invalid request when a cursor names no file of the principal.</exception>
     Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct);
 
     /// <summary>

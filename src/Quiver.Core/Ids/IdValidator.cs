@@ -3,8 +3,8 @@ using Quiver.Core.Errors;
 namespace Quiver.Core.Ids;
 
 /// <summary>
-/// Checks the shape of ids that arrive in paths and bodies. A malformed id is a 400 naming the
-/// parameter; a well-formed id that does not exist (or is not the caller's) is a 404 later.
+/// Checks the shape of ids that arrive in paths and bodies. A malformed id is an invalid request naming the
+/// parameter; a well-formed id that does not exist (or is not the caller's) is not found later.
 /// </summary>
 public static class IdValidator
 {
@@ -36,7 +36,7 @@ public static class IdValidator
         return true;
     }
 
-    /// <summary>Returns <paramref name="value"/> or throws a 400 naming <paramref name="param"/>.</summary>
+    /// <summary>Returns <paramref name="value"/> or throws an invalid-request error naming <paramref name="param"/>.</summary>
     public static string Require(string? value, string prefix, string param) =>
         IsWellFormed(value, prefix) ? value! : throw ApiErrors.InvalidId(param, prefix, value ?? "");
 }

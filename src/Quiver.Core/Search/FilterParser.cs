@@ -5,7 +5,7 @@ namespace Quiver.Core.Search;
 
 /// <summary>
 /// Parses and validates the <c>filters</c> request field (D11) into an <see cref="AttributeFilter"/>.
-/// Every failure is a 400 with <c>param: "filters"</c> and a message naming the JSON path of the problem
+/// Every failure is an invalid request with <c>param: "filters"</c> and a message naming the JSON path of the problem
 /// (for example <c>filters.filters[2].type</c>). Unknown extra properties are ignored, as OpenAI does.
 /// </summary>
 internal static class FilterParser

@@ -3,7 +3,7 @@ namespace Quiver.Core.Tenancy;
 /// <summary>
 /// Who a request acts for (D4): the API key's project plus the optional <c>X-On-Behalf-Of</c>
 /// user. Every stored object carries both columns and every query filters on both, so another
-/// principal's objects are invisible (404, absent from lists).
+/// principal's objects are invisible (not found, absent from lists).
 /// </summary>
 /// <param name="Project">The API key's project.</param>
 /// <param name="User">The on-behalf-of user, or the empty string when the key acts for itself.</param>

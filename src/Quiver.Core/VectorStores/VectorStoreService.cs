@@ -136,7 +136,7 @@ internal sealed class VectorStoreService(
     public Task<Page<BatchMemberRecord>> ListBatchFilesAsync(Principal principal, string storeId, string batchId, string? status, ListRequest request, CancellationToken ct) =>
         stores.ListBatchFilesAsync(principal, storeId, batchId, status, request, ct);
 
-    /// <summary>D9: <c>auto</c> or a configured <c>provider:model</c> id; anything else is a 400.</summary>
+    /// <summary>D9: <c>auto</c> or a configured <c>provider:model</c> id; anything else is an invalid request.</summary>
     private EmbeddingModel ResolveModel(string? requested)
     {
         var id = string.IsNullOrEmpty(requested) ? "auto" : requested;

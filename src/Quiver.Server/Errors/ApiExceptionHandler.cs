@@ -28,19 +28,18 @@ internal sealed partial class ApiExceptionHandler(ILogger<ApiExceptionHandler> l
         return true;
     }
 
-    internal static ApiException Translate(Exception exception) => exception switch
+    internal static HttpError Translate(Exception exception) => exception switch
     {
-        ApiException api => api,
-        BadHttpRequestException { StatusCode: 413 } => ApiErrors.PayloadTooLarge("The request body is too large for this route."),
-        BadHttpRequestException bad when FindJsonException(bad) is { } json => ApiErrors.BadRequest(
+        ApiException api => HttpError.From(api),
+        BadHttpRequestException { StatusCode: 413 } => HttpError.From(ApiErrors.PayloadTooLarge("The request body is too large for this route.")),
+        BadHttpRequestException bad when FindJsonException(bad) is { } json => HttpError.From(ApiErrors.BadRequest(
             $"We could not parse the JSON body of your request{(json.Path is { Length: > 1 } path ? $" at '{path}'" : "")}. Send valid JSON with the documented field types.",
-            code: "invalid_json"),
-        BadHttpRequestException bad when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => ApiErrors.BadRequest(
-            "The request body is missing or is not JSON. Send a JSON object with Content-Type: application/json.", code: "invalid_json"),
-        BadHttpRequestException bad => new ApiException(bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400,
+            code: "invalid_json")),
+        BadHttpRequestException bad when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => HttpError.From(ApiErrors.BadRequest(
+            "The request body is missing or is not JSON. Send a JSON object with Content-Type: application/json.", code: "invalid_json")),
+        BadHttpRequestException bad => new HttpError(bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400,
             ErrorTypes.InvalidRequest, "invalid_request", null, "The request could not be read. Check its headers and body."),
-        _ => new ApiException(500, ErrorTypes.Server, null, null,
-            "The server had an error while processing your request. Retry, and contact the operator if it persists."),
+        _ => HttpError.Server(),
     };
 
     private static JsonException? FindJsonException(Exception exception)

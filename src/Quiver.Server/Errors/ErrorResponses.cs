@@ -8,7 +8,9 @@ namespace Quiver.Server.Errors;
 /// <summary>The single writer of error bodies: every failure leaves the server through here.</summary>
 internal static class ErrorResponses
 {
-    public static async Task WriteAsync(HttpContext context, ApiException error)
+    public static Task WriteAsync(HttpContext context, ApiException error) => WriteAsync(context, HttpError.From(error));
+
+    public static async Task WriteAsync(HttpContext context, HttpError error)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -35,20 +37,20 @@ internal static class ErrorResponses
     }
 
     /// <summary>The body for a status the framework produced without one (unknown route, wrong method).</summary>
-    public static ApiException ForBareStatus(HttpContext context)
+    public static HttpError ForBareStatus(HttpContext context)
     {
         var request = context.Request;
         var status = context.Response.StatusCode;
         var route = $"{request.Method} {request.Path}";
         return status switch
         {
-            404 => ApiErrors.NotFound($"Unknown request URL: {ApiErrors.Truncate(route, 200)}. Check the URL for typos; API routes live under /v1 and /api/v1/llm.", code: "unknown_url"),
-            405 => new ApiException(405, ErrorTypes.InvalidRequest, "method_not_allowed", null,
+            404 => HttpError.From(ApiErrors.NotFound($"Unknown request URL: {ApiErrors.Truncate(route, 200)}. Check the URL for typos; API routes live under /v1 and /api/v1/llm.", code: "unknown_url")),
+            405 => new HttpError(405, ErrorTypes.InvalidRequest, "method_not_allowed", null,
                 $"Method {request.Method} is not allowed for {ApiErrors.Truncate(request.Path.Value ?? "", 200)}. Check the API reference at /docs."),
-            413 => ApiErrors.PayloadTooLarge("The request body is too large."),
-            415 => ApiErrors.UnsupportedMediaType("Unsupported Content-Type for this route."),
-            >= 500 => new ApiException(status, ErrorTypes.Server, null, null, "The server had an error while processing your request. Retry, and contact the operator if it persists."),
-            _ => new ApiException(status, ErrorTypes.InvalidRequest, null, null, $"The request failed with HTTP status {status}."),
+            413 => HttpError.From(ApiErrors.PayloadTooLarge("The request body is too large.")),
+            415 => HttpError.From(ApiErrors.UnsupportedMediaType("Unsupported Content-Type for this route.")),
+            >= 500 => HttpError.Server(status),
+            _ => new HttpError(status, ErrorTypes.InvalidRequest, null, null, $"The request failed with HTTP status {status}."),
         };
     }
 }

@@ -22,7 +22,7 @@ public sealed class FileRulesTests
     public void Unsafe_names_are_400_on_file(string name)
     {
         var error = Assert.Throws<ApiException>(() => FileNames.Validate(name));
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
         Assert.Equal("file", error.Param);
     }
 

@@ -41,7 +41,7 @@ public sealed class IdTests
     public void Require_names_the_parameter_and_the_expected_prefix()
     {
         var error = Assert.Throws<ApiException>(() => IdValidator.Require("vs_abc", IdPrefixes.FileBatch, "batch_id"));
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
         Assert.Equal("batch_id", error.Param);
         Assert.Contains("vsfb_", error.Message);
     }

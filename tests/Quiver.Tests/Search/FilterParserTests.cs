@@ -150,7 +150,7 @@ public sealed class FilterParserTests
     public void Invalid_filters_are_400_naming_the_path(string filter, string path, string fragment)
     {
         var ex = Assert.Throws<ApiException>(() => FilterParser.Parse(Json(filter)));
-        Assert.Equal(400, ex.Status);
+        Assert.Equal(ErrorKind.InvalidRequest, ex.Kind);
         Assert.Equal("filters", ex.Param);
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
         Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);

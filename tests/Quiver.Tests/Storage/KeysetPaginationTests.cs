@@ -105,7 +105,7 @@ public sealed class KeysetPaginationTests : IAsyncLifetime
     public async Task A_cursor_from_another_principal_or_unknown_is_a_400()
     {
         var error = await Assert.ThrowsAsync<ApiException>(() => ListAsync(3, SortOrder.Asc, after: "file-doesnotexist"));
-        Assert.Equal(400, error.Status);
+        Assert.Equal(ErrorKind.InvalidRequest, error.Kind);
         Assert.Equal("after", error.Param);
 
         var others = await _files.ListAsync(new Principal("p", "someone-else"), null, new ListRequest(10, SortOrder.Asc, null, null), TestContext.Current.CancellationToken);

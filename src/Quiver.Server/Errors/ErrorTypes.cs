@@ -1,7 +1,7 @@
-namespace Quiver.Core.Errors;
+namespace Quiver.Server.Errors;
 
 /// <summary>The OpenAI error <c>type</c> values Quiver emits (DECISIONS D3).</summary>
-public static class ErrorTypes
+internal static class ErrorTypes
 {
     public const string InvalidRequest = "invalid_request_error";
     public const string Authentication = "authentication_error";
