@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Quiver.Core.Embeddings;
-using Quiver.Core.Search;
+using Quiver.Core.Search.Indexes;
 
 using static Quiver.Bench.BenchSupport;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
-using Quiver.Core.Search;
+using Quiver.Core.Search.Indexes;
 
 using static Quiver.Bench.BenchSupport;
 

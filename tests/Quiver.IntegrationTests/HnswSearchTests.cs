@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Quiver.Core.Search;
+using Quiver.Core.Search.Indexes;
 using Quiver.Core.Storage.Sqlite;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;

@@ -88,6 +88,9 @@ public static class QuiverCoreRegistration
         services.AddHostedService<IngestionWorker>();
         services.AddSingleton<IngestionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestionSweeper>());
+        services.TryAddSingleton<StoreActivity>();
+        services.AddSingleton<StoreActivityFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreActivityFlusher>());
     }
 
     /// <summary>The blob store the configuration asks for (see <see cref="AddQuiverCore"/>).</summary>

@@ -5,8 +5,8 @@ using Quiver.Core.VectorStores;
 namespace Quiver.Core.Search;
 
 /// <summary>
-/// Search over one vector store (D10): filter files, retrieve dense and lexical candidates from
-/// the allowed files only, fuse, cut to <c>max_num_results</c>, apply the threshold, attach text.
+/// Search over one vector store (D10): retrieve dense and lexical candidates from the files passing
+/// the filter only (each backend applies it inside its retrieval), fuse, cut to <c>max_num_results</c>, apply the threshold, attach text.
 ///
 /// Scores: hybrid uses reciprocal rank fusion normalised to [0,1] (a chunk ranked first by both
 /// retrievers scores 1); with explicit <c>hybrid_search</c> weights, a weighted sum of cosine and
@@ -17,6 +17,7 @@ internal sealed class VectorStoreSearchService(
     IVectorStoreRepository stores,
     IChunkSearchStore chunks,
     IEmbeddingModelRegistry models,
+    StoreActivity activity,
     TimeProvider time)
 {
     /// <summary>Candidates taken from each retriever before fusion: enough depth for rank fusion to matter.</summary>
@@ -25,7 +26,7 @@ internal sealed class VectorStoreSearchService(
     public async Task<SearchResult> SearchAsync(Principal principal, string storeId, SearchRequest request, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var store = await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
+        var store = activity.Apply(await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
         if (store.IsExpired(now))
         {
             throw VectorStoreErrors.StoreExpired(storeId);
@@ -34,11 +35,8 @@ internal sealed class VectorStoreSearchService(
         var queries = request.RewriteQuery ? request.Queries.Select(QueryRewriter.Rewrite).ToList() : request.Queries;
         var result = await SearchStoreAsync(store, queries, request, ct);
 
-        // Activity slides the expiry clock; at most one write per store per second.
-        if (store.LastActiveAt < now)
-        {
-            await stores.TouchStoreAsync(storeId, now, ct);
-        }
+        // Activity slides the expiry clock; written in the background, not on the read path.
+        activity.Record(store, now);
 
         return result;
     }
@@ -46,18 +44,9 @@ internal sealed class VectorStoreSearchService(
     /// <summary>The search itself, without ownership checks or side effects (also used by benchmarks).</summary>
     public async Task<SearchResult> SearchStoreAsync(VectorStoreRecord store, IReadOnlyList<string> queries, SearchRequest request, CancellationToken ct)
     {
-        // Files are only enumerated to evaluate a filter; results carry their file's data with the chunk text.
-        IReadOnlySet<string>? allowed = null;
-        if (request.Filter is { } filter)
-        {
-            var files = await chunks.GetSearchableFilesAsync(store.Id, ct);
-            allowed = files.Where(f => filter.Matches(f.Attributes.Values)).Select(f => f.FileId).ToHashSet(StringComparer.Ordinal);
-            if (allowed.Count == 0)
-            {
-                return new SearchResult(queries, []);
-            }
-        }
-
+        // The filter goes down to each retrieval (applied before its top-k cut); results carry their file's data
+        // with the chunk text.
+        var filter = request.Filter;
         var candidates = Math.Max(MinCandidates, request.MaxResults * 4);
 
         // The lexical leg needs no query vector, so it runs while the queries are embedded (the
@@ -67,10 +56,10 @@ internal sealed class VectorStoreSearchService(
         var lexicalTask = request.Ranker == Ranker.DenseOnly
             ? Task.FromResult(none)
             : Task.WhenAll(queries.Select(q => Task.Run(
-                () => chunks.LexicalSearchAsync(store.Id, q, request.Ranker == Ranker.LexicalOnly ? request.MaxResults : candidates, allowed, ct), ct)));
+                () => chunks.LexicalSearchAsync(store.Id, q, request.Ranker == Ranker.LexicalOnly ? request.MaxResults : candidates, filter, ct), ct)));
         var denseTask = request.Ranker == Ranker.LexicalOnly
             ? Task.FromResult<IReadOnlyList<IReadOnlyList<SearchHit>>>([])
-            : DenseAsync(store, queries, candidates, allowed, ct);
+            : DenseAsync(store, queries, candidates, filter, ct);
         await Task.WhenAll(lexicalTask, denseTask);
         var (dense, lexical) = (await denseTask, await lexicalTask);
 
@@ -104,11 +93,11 @@ internal sealed class VectorStoreSearchService(
     }
 
     private async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseAsync(
-        VectorStoreRecord store, IReadOnlyList<string> queries, int candidates, IReadOnlySet<string>? allowed, CancellationToken ct)
+        VectorStoreRecord store, IReadOnlyList<string> queries, int candidates, AttributeFilter? filter, CancellationToken ct)
     {
         var model = models.Get(store.EmbeddingModel);
         var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
-        return await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, allowed, ct);
+        return await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, filter, ct);
     }
 
     /// <summary>Lexical-only scores: BM25 divided by the best one, so the top result scores 1.</summary>

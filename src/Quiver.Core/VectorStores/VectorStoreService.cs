@@ -20,6 +20,7 @@ internal sealed class VectorStoreService(
     IEmbeddingModelRegistry models,
     IIdGenerator ids,
     IngestionSignals signals,
+    StoreActivity activity,
     TimeProvider time)
 {
     public const int MaxNameLength = 256;
@@ -47,14 +48,18 @@ internal sealed class VectorStoreService(
         return created;
     }
 
+    // Reads show activity not yet written (see StoreActivity).
     public async Task<VectorStoreRecord> GetStoreAsync(Principal principal, string storeId, CancellationToken ct) =>
-        await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
+        activity.Apply(await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
 
-    public Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct) =>
-        stores.ListStoresAsync(principal, request, ct);
+    public async Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct)
+    {
+        var page = await stores.ListStoresAsync(principal, request, ct);
+        return page with { Items = [.. page.Items.Select(activity.Apply)] };
+    }
 
     public async Task<VectorStoreRecord> UpdateStoreAsync(Principal principal, string storeId, VectorStoreUpdate update, CancellationToken ct) =>
-        await stores.UpdateStoreAsync(principal, storeId, update, Now, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
+        activity.Apply(await stores.UpdateStoreAsync(principal, storeId, update, Now, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
 
     public async Task DeleteStoreAsync(Principal principal, string storeId, CancellationToken ct)
     {

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Quiver.Core.Search;
+using Quiver.Core.Search.Indexes;
 
 namespace Quiver.Tests.Search;
 

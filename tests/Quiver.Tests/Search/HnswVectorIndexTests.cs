@@ -1,4 +1,5 @@
 using Quiver.Core.Search;
+using Quiver.Core.Search.Indexes;
 
 namespace Quiver.Tests.Search;
 

@@ -1,4 +1,5 @@
 using Quiver.Core.Search;
+using Quiver.Core.Storage.Sqlite;
 
 namespace Quiver.Tests.Search;
 
@@ -27,7 +28,7 @@ public sealed class QueryHelpersTests
     public void Fts5_query_caps_the_number_of_terms()
     {
         var built = Fts5QueryBuilder.Build(string.Join(' ', Enumerable.Range(0, 200).Select(i => $"w{i}")))!;
-        Assert.Equal(Fts5QueryBuilder.MaxTerms, built.Split(" OR ").Length);
+        Assert.Equal(QueryText.MaxTerms, built.Split(" OR ").Length);
     }
 
     [Fact]

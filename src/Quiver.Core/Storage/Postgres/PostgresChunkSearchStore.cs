@@ -10,38 +10,20 @@ namespace Quiver.Core.Storage.Postgres;
 /// <c>embedding::vector(N)</c>, served by the per-dimension HNSW partial index with iterative
 /// scans so a small store among large ones still gets min(N, k) rows; the planner picks an exact
 /// scan through <c>ix_chunks_file</c> when the store is small), and lexical retrieval with the
-/// generated <c>tsv</c> column ranked by <c>ts_rank_cd</c>. Allowed files restrict both queries
-/// before their LIMIT.
+/// generated <c>tsv</c> column ranked by <c>ts_rank_cd</c>. A filter restricts both queries before
+/// their LIMIT as a SQL predicate on the chunk's file (<see cref="PostgresFilterSql"/>).
 /// </summary>
 internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database) : IChunkSearchStore
 {
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<SearchableFile>> GetSearchableFilesAsync(string storeId, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.Command("""
-                SELECT vf.file_id, f.filename, vf.attributes FROM vector_store_files vf JOIN files f ON f.id = vf.file_id
-                WHERE vf.vector_store_id = @store AND vf.status IN ('completed', 'in_progress')
-                """).With("store", storeId);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var files = new List<SearchableFile>();
-        while (await reader.ReadAsync(ct))
-        {
-            files.Add(new SearchableFile(reader.GetString(0), reader.GetString(1), AttributeMap.FromJson(reader.GetString(2))));
-        }
-
-        return files;
-    }
-
-    /// <inheritdoc/>
     public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
-        string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct)
+        string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, AttributeFilter? filter, CancellationToken ct)
     {
         // The dimension is the store's own (an integer from our schema), never client text.
         var cast = $"vector({dimensions})";
         var sql = $"""
             SELECT id, 1 - (embedding::{cast} <=> @query::{cast}) FROM chunks
-            WHERE dims = {dimensions} AND vector_store_id = @store {(allowedFiles is null ? "" : "AND file_id = ANY(@allowed)")}
+            WHERE dims = {dimensions} AND vector_store_id = @store /*filter*/
             ORDER BY embedding::{cast} <=> @query::{cast}
             LIMIT @k
             """;
@@ -52,12 +34,9 @@ internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database
         var results = new List<IReadOnlyList<SearchHit>>(queries.Count);
         foreach (var query in queries)
         {
-            await using var command = connection.Command(sql, transaction)
+            await using var command = connection.Command("", transaction)
                 .With("query", new Vector(query)).With("store", storeId).With("k", k);
-            if (allowedFiles is not null)
-            {
-                command.With("allowed", allowedFiles.ToArray());
-            }
+            command.CommandText = sql.Replace("/*filter*/", filter is null ? "" : "AND " + PostgresFilterSql.FilesPassing(filter, command, "file_id"), StringComparison.Ordinal);
 
             var hits = new List<SearchHit>(k);
             await using (var reader = await command.ExecuteReaderAsync(ct))
@@ -78,28 +57,25 @@ internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, IReadOnlySet<string>? allowedFiles, CancellationToken ct)
+    public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
     {
         // Words only, OR-ed: BM25-like recall (any term may match) rather than websearch's AND.
-        var words = Words().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(Fts5QueryBuilder.MaxTerms).ToList();
+        var words = Words().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(QueryText.MaxTerms).ToList();
         if (words.Count == 0)
         {
             return [];
         }
 
         await using var connection = await database.OpenAsync(ct);
-        var sql = $"""
+        var sql = """
             SELECT c.id, ts_rank_cd(c.tsv, q, 32) AS rank
             FROM chunks c, to_tsquery('english', @terms) q
-            WHERE c.vector_store_id = @store AND c.tsv @@ q {(allowedFiles is null ? "" : "AND c.file_id = ANY(@allowed)")}
+            WHERE c.vector_store_id = @store AND c.tsv @@ q /*filter*/
             ORDER BY rank DESC, c.id
             LIMIT @k
             """;
-        await using var command = connection.Command(sql).With("terms", string.Join(" | ", words)).With("store", storeId).With("k", k);
-        if (allowedFiles is not null)
-        {
-            command.With("allowed", allowedFiles.ToArray());
-        }
+        await using var command = connection.Command("").With("terms", string.Join(" | ", words)).With("store", storeId).With("k", k);
+        command.CommandText = sql.Replace("/*filter*/", filter is null ? "" : "AND " + PostgresFilterSql.FilesPassing(filter, command, "c.file_id"), StringComparison.Ordinal);
 
         var hits = new List<SearchHit>(k);
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 
-namespace Quiver.Core.Search;
+namespace Quiver.Core.Search.Indexes;
 
 /// <summary>
 /// Approximate cosine search with a USearch HNSW graph (f32 vectors, connectivity M, expansion ef).

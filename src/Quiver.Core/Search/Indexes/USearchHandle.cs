@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace Quiver.Core.Search;
+namespace Quiver.Core.Search.Indexes;
 
 /// <summary>Owns a native <c>usearch_index_t</c>; <c>usearch_free</c> runs exactly once, even on finalisation.</summary>
 internal sealed class USearchHandle : SafeHandleZeroOrMinusOneIsInvalid

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
-namespace Quiver.Core.Search;
+namespace Quiver.Core.Search.Indexes;
 
 /// <summary>
 /// The HNSW graph of one large store, kept behind the store's exact index (the source of truth). It starts from

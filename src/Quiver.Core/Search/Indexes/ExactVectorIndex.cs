@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 
-namespace Quiver.Core.Search;
+namespace Quiver.Core.Search.Indexes;
 
 /// <summary>
 /// Exact (brute-force) cosine search over one store's chunk vectors held in memory.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Quiver.Core.Search;
+namespace Quiver.Core.Search.Indexes;
 
 /// <summary>
 /// P/Invoke declarations for the USearch C API (<c>c/usearch.h</c>) in the native library shipped by the
