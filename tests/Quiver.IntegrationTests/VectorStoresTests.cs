@@ -90,6 +90,18 @@ public abstract class VectorStoresContract<TFactory>(TFactory factory) : IClassF
         await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", null, "invalid_json");
     }
 
+    [Fact]
+    public async Task Invalid_utf8_inside_a_json_string_is_a_400_and_creates_nothing()
+    {
+        // Well-formed JSON whose string holds a lone continuation byte (0x80): found by fuzzing, was a 500.
+        var client = NewUser();
+        using var content = new ByteArrayContent([.. "{\"name\": \""u8, 0x80, .. "\"}"u8]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await client.PostAsync("/v1/vector_stores", content, Ct);
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", null, "invalid_json");
+        Assert.Empty((await client.GetJsonAsync("/v1/vector_stores")).Ids());
+    }
+
     [Theory]
     [MemberData(nameof(Prefixes), MemberType = typeof(Api))]
     public async Task A_file_is_ingested_counted_searchable_data_is_exact_and_detached(string prefix)

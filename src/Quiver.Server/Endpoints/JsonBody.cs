@@ -21,6 +21,13 @@ internal static class JsonBody
             return allowEmpty ? Empty() : throw ApiErrors.BadRequest("The request body is empty. Send a JSON object.", code: "invalid_json");
         }
 
+        // JsonDocument checks structure but not the bytes inside strings: invalid UTF-8 there would only fail when
+        // a field is read (an InvalidOperationException, i.e. a 500). Found by fuzzing (fuzz/crashes/filter).
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            throw ApiErrors.BadRequest("The request body is not valid UTF-8. Send a JSON object encoded as UTF-8.", code: "invalid_json");
+        }
+
         JsonDocument document;
         try
         {
