@@ -16,7 +16,9 @@ switch (args.Length > 0 ? args[0] : "")
         return await EmbedderBenchmark.RunAsync(args[1..]);
     case "backends":
         return await BackendsBenchmark.RunAsync(args[1..]);
+    case "load":
+        return await LoadBenchmark.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, embedder, vectors, backends.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, embedder, vectors, backends, load.");
         return 2;
 }
