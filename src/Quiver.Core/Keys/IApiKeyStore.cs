@@ -13,6 +13,9 @@ public interface IApiKeyStore
     /// <summary>All keys, newest first, including revoked ones.</summary>
     Task<IReadOnlyList<ApiKeyRecord>> ListAsync(CancellationToken ct);
 
+    /// <summary>Replaces an active key's rate limit and/or permissions (null leaves one as it is); the updated key, or null when no such active key exists.</summary>
+    Task<ApiKeyRecord?> UpdateAsync(string id, RateLimitPolicy? rateLimit, IReadOnlyList<string>? permissions, CancellationToken ct);
+
     /// <summary>Revokes a key; false when no such active key exists.</summary>
     Task<bool> RevokeAsync(string id, CancellationToken ct);
 

@@ -28,6 +28,7 @@ internal static class AdminEndpoints
         admin.MapPost("/keys", CreateKeyAsync).WithName("adminCreateKey");
         admin.MapGet("/keys", ListKeysAsync).WithName("adminListKeys");
         admin.MapGet("/keys/{key_id}", RetrieveKeyAsync).WithName("adminRetrieveKey");
+        admin.MapPost("/keys/{key_id}", UpdateKeyAsync).WithName("adminUpdateKey");
         admin.MapDelete("/keys/{key_id}", RevokeKeyAsync).WithName("adminRevokeKey");
         admin.MapGet("/signing_keys", ListSigningKeysAsync).WithName("adminListSigningKeys");
         admin.MapPost("/signing_keys/rotate", RotateSigningKeysAsync).WithName("adminRotateSigningKeys");
@@ -64,6 +65,26 @@ internal static class AdminEndpoints
 
     private static async Task<Ok<ApiKeyObject>> RetrieveKeyAsync(string key_id, IApiKeyStore keys, CancellationToken ct) =>
         await keys.FindByIdAsync(KeyId(key_id), ct) is { } key ? TypedResults.Ok(ApiKeyObject.From(key)) : throw KeyNotFound(key_id);
+
+    /// <summary>Changes an active key's <c>rate_limit</c> (<c>null</c> or <c>""</c> removes it) and/or <c>permissions</c>; absent fields stay as they are.</summary>
+    private static async Task<Ok<ApiKeyObject>> UpdateKeyAsync(string key_id, HttpRequest request, IApiKeyStore keys, CancellationToken ct)
+    {
+        var id = KeyId(key_id);
+        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
+        foreach (var property in body.EnumerateObject())
+        {
+            if (property.Name is not ("rate_limit" or "permissions"))
+            {
+                throw ApiErrors.BadRequest(
+                    $"Unknown parameter '{ApiErrors.Truncate(property.Name, 40)}': a key's rate_limit and permissions can be changed; create a new key to change anything else.",
+                    property.Name, "unknown_parameter");
+            }
+        }
+
+        var limit = body.Get("rate_limit") is null ? null : RateLimitPolicy.Parse(body.OptionalString("rate_limit", RateLimitPolicy.MaxSpecLength + 1));
+        var permissions = body.Get("permissions") is null ? null : KeyPermissions.Validate(body.OptionalStringArray("permissions") ?? []);
+        return await keys.UpdateAsync(id, limit, permissions, ct) is { } key ? TypedResults.Ok(ApiKeyObject.From(key)) : throw KeyNotFound(key_id);
+    }
 
     private static async Task<Ok<ApiKeyDeleted>> RevokeKeyAsync(string key_id, IApiKeyStore keys, CancellationToken ct) =>
         await keys.RevokeAsync(KeyId(key_id), ct) ? TypedResults.Ok(new ApiKeyDeleted(key_id, "api_key.deleted", true)) : throw KeyNotFound(key_id);

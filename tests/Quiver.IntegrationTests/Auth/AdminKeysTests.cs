@@ -84,7 +84,7 @@ public abstract class AdminKeysContract<TFactory>(TFactory factory) : IClassFixt
             foreach (var (method, url) in new[]
                      {
                          (HttpMethod.Get, "/api/v1/admin/keys"), (HttpMethod.Post, "/api/v1/admin/keys"),
-                         (HttpMethod.Get, $"/api/v1/admin/keys/{plainId}"), (HttpMethod.Delete, $"/api/v1/admin/keys/{plainId}"),
+                         (HttpMethod.Get, $"/api/v1/admin/keys/{plainId}"), (HttpMethod.Post, $"/api/v1/admin/keys/{plainId}"), (HttpMethod.Delete, $"/api/v1/admin/keys/{plainId}"),
                          (HttpMethod.Get, "/api/v1/admin/signing_keys"), (HttpMethod.Post, "/api/v1/admin/signing_keys/rotate"),
                      })
             {

@@ -91,6 +91,49 @@ public abstract class RateLimitContract<TFactory>
     }
 
     [Fact]
+    public async Task An_admin_changes_a_keys_limit_over_http_and_it_applies_on_the_next_request()
+    {
+        var clock = NewClock();
+        await using var factory = WithClock<TFactory>(clock);
+        var (id, secret) = await factory.CreateKeyAsync("""{"name":"tuned","permissions":["a:b"]}""");
+        var client = factory.Bearer(secret);
+        var admin = factory.CreateApiClient();
+        var updated = await admin.PostJsonAsync($"/api/v1/admin/keys/{id}", """{"rate_limit":"4/m"}""");
+        Assert.Equal("4/m", (string?)updated["rate_limit"]);
+        Assert.Equal("""["a:b"]""", updated["permissions"]!.ToJsonString());
+        for (var i = 0; i < 4; i++)
+        {
+            await client.GetJsonAsync("/v1/files");
+        }
+
+        using (var refused = await client.GetAsync("/v1/files", Ct))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+
+        // Removing the limit (and replacing the permissions).
+        var cleared = await admin.PostJsonAsync($"/api/v1/admin/keys/{id}", """{"rate_limit":null,"permissions":[]}""");
+        Assert.Null(cleared["rate_limit"]);
+        Assert.Equal("[]", cleared["permissions"]!.ToJsonString());
+        await client.GetJsonAsync("/v1/files");
+
+        using (var unknown = await admin.PostAsync($"/api/v1/admin/keys/{id}", """{"name":"renamed"}"""))
+        {
+            await unknown.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", "name", "unknown_parameter");
+        }
+
+        using (var bad = await admin.PostAsync($"/api/v1/admin/keys/{id}", """{"rate_limit":"4/fortnight"}"""))
+        {
+            await bad.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", "rate_limit", "invalid_rate_limit");
+        }
+
+        using (var missing = await admin.PostAsync("/api/v1/admin/keys/key_000000000000000000000000", """{"rate_limit":"1/s"}"""))
+        {
+            await missing.AssertErrorAsync(HttpStatusCode.NotFound, "invalid_request_error", "key_id");
+        }
+    }
+
+    [Fact]
     public async Task Keys_without_a_limit_are_never_refused()
     {
         await using var factory = new TFactory();

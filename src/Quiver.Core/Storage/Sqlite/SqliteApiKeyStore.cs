@@ -48,6 +48,22 @@ internal sealed class SqliteApiKeyStore(SqliteDatabase database, IIdGenerator id
     }
 
     /// <inheritdoc/>
+    public async Task<ApiKeyRecord?> UpdateAsync(string id, RateLimitPolicy? rateLimit, IReadOnlyList<string>? permissions, CancellationToken ct)
+    {
+        var changed = await database.WriteAsync(async (connection, transaction) =>
+            await connection.Command(
+                    """
+                    UPDATE api_keys SET rate_limit = COALESCE(@limit, rate_limit), permissions = COALESCE(@permissions, permissions)
+                    WHERE id = @id AND revoked_at IS NULL
+                    """, transaction)
+                .With("@limit", rateLimit?.ToString())
+                .With("@permissions", permissions is null ? null : KeyPermissions.ToStored(permissions))
+                .With("@id", id)
+                .ExecuteNonQueryAsync(ct) == 1, ct);
+        return changed ? await FindByIdAsync(id, ct) : null;
+    }
+
+    /// <inheritdoc/>
     public Task<bool> RevokeAsync(string id, CancellationToken ct) =>
         database.WriteAsync(async (connection, transaction) =>
             await connection.Command("UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", transaction)
