@@ -44,6 +44,13 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<FileService>();
         services.TryAddSingleton<VectorStoreService>();
         services.TryAddSingleton<VectorStoreSearchService>();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Issuer), "Quiver:Auth:Issuer must not be empty.")
+            .Validate(o => o.Audiences.All(a => !string.IsNullOrWhiteSpace(a)), "Quiver:Auth:Audiences must not contain empty values.")
+            .Validate(o => o.ClockSkewSeconds is >= 0 and <= 300, "Quiver:Auth:ClockSkewSeconds must be between 0 and 300.")
+            .ValidateOnStart();
+        services.TryAddSingleton<SigningKeyRing>();
+        services.TryAddSingleton<AccessTokenService>();
 
         var provider = builder.Configuration["Quiver:Storage:Provider"] ?? "sqlite";
         switch (provider.ToLowerInvariant())
@@ -146,6 +153,8 @@ public static class QuiverCoreRegistration
         AddBlobs(services, configuration, "postgres");
         services.TryAddSingleton<IFileRepository, PostgresFileRepository>();
         services.TryAddSingleton<IApiKeyStore, PostgresApiKeyStore>();
+        services.TryAddSingleton<ISigningKeyStore, PostgresSigningKeyStore>();
+        services.TryAddSingleton<IRateLimiter, PostgresRateLimiter>();
         services.TryAddSingleton<IVectorStoreRepository, PostgresVectorStoreRepository>();
         services.TryAddSingleton<IIngestionJobStore, PostgresIngestionJobStore>();
         services.TryAddSingleton<IChunkSearchStore, PostgresChunkSearchStore>();
@@ -180,6 +189,8 @@ public static class QuiverCoreRegistration
         AddBlobs(services, configuration, "filesystem");
         services.TryAddSingleton<IFileRepository, SqliteFileRepository>();
         services.TryAddSingleton<IApiKeyStore, SqliteApiKeyStore>();
+        services.TryAddSingleton<ISigningKeyStore, SqliteSigningKeyStore>();
+        services.TryAddSingleton<IRateLimiter, InMemoryRateLimiter>();
         services.TryAddSingleton<IVectorStoreRepository, SqliteVectorStoreRepository>();
         services.TryAddSingleton<IIngestionJobStore, SqliteIngestionJobStore>();
         services.TryAddSingleton<IChunkSearchStore, SqliteChunkSearchStore>();

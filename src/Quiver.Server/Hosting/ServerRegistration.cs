@@ -41,6 +41,8 @@ internal static class ServerRegistration
         app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
 
         app.MapHealth();
+        app.MapAuthentication();
+        app.MapAdmin();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").WithTitle("Quiver API"));
 

@@ -37,6 +37,13 @@ namespace Quiver.Server.Json;
 [JsonSerializable(typeof(EmbeddingsBase64Response))]
 [JsonSerializable(typeof(SimpleList<EmbeddingModelObject>))]
 [JsonSerializable(typeof(SimpleList<ModelObject>))]
+[JsonSerializable(typeof(ExchangeTokenResponse))]
+[JsonSerializable(typeof(JwksDocument))]
+[JsonSerializable(typeof(ApiKeyObject))]
+[JsonSerializable(typeof(ListResponse<ApiKeyObject>))]
+[JsonSerializable(typeof(ApiKeyDeleted))]
+[JsonSerializable(typeof(SigningKeyObject))]
+[JsonSerializable(typeof(SimpleList<SigningKeyObject>))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>

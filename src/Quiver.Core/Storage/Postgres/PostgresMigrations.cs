@@ -160,6 +160,30 @@ internal static class PostgresMigrations
             turn bigint NOT NULL
         );
         """,
+
+        // Per-key rate limits (a spec such as '10/s,5000/h'; '' = none) and permissions (a JSON
+        // array of strings); the key ring that signs exchanged access tokens (one active key,
+        // enforced by the partial unique index; retired keys kept for verification); and the
+        // fixed-window counters every process shares (one row per key and window length).
+        """
+        ALTER TABLE api_keys ADD COLUMN rate_limit text NOT NULL DEFAULT '';
+        ALTER TABLE api_keys ADD COLUMN permissions text NOT NULL DEFAULT '[]';
+        CREATE TABLE signing_keys (
+            kid text COLLATE "C" PRIMARY KEY,
+            algorithm text NOT NULL,
+            private_key bytea NOT NULL,
+            created_at bigint NOT NULL,
+            retired_at bigint
+        );
+        CREATE UNIQUE INDEX ux_signing_keys_active ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
+        CREATE TABLE rate_limit_counters (
+            key_id text COLLATE "C" NOT NULL,
+            window_seconds bigint NOT NULL,
+            window_start bigint NOT NULL,
+            count bigint NOT NULL,
+            PRIMARY KEY (key_id, window_seconds)
+        );
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

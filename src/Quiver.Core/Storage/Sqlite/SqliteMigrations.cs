@@ -186,6 +186,22 @@ internal static class SqliteMigrations
             UPDATE vector_stores SET files_version = files_version + 1 WHERE id = old.vector_store_id;
         END;
         """,
+
+        // 6: per-key rate limits (a spec such as '10/s,5000/h'; '' = none) and permissions (a JSON
+        // array of strings), and the key ring that signs exchanged access tokens: one active key
+        // (retired_at NULL, enforced by the partial unique index), retired keys kept for verification.
+        """
+        ALTER TABLE api_keys ADD COLUMN rate_limit TEXT NOT NULL DEFAULT '';
+        ALTER TABLE api_keys ADD COLUMN permissions TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE signing_keys (
+            kid TEXT PRIMARY KEY,
+            algorithm TEXT NOT NULL,
+            private_key BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            retired_at INTEGER
+        );
+        CREATE UNIQUE INDEX ux_signing_keys_active ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
