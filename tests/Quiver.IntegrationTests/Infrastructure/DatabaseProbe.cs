@@ -6,8 +6,8 @@ namespace Quiver.IntegrationTests.Infrastructure;
 /// <summary>
 /// Direct looks at the backend's storage, to check what the API cannot show (chunk and lexical
 /// index rows, stored and staged file bytes). Works on both backends: SQLite file and FTS5, or the
-/// PostgreSQL test database (where the lexical index is the generated <c>tsv</c> column, so it
-/// mirrors the chunks by construction) and its blob tables.
+/// PostgreSQL test database (where the lexical index is the <c>chunk_postings</c> table: a chunk is
+/// indexed when it has postings) and its blob tables.
 /// </summary>
 public static class DatabaseProbe
 {
@@ -22,14 +22,14 @@ public static class DatabaseProbe
     /// </summary>
     public static Task<long> CountFtsRowsAsync(this QuiverFactory factory, string storeId, string? fileId = null) =>
         factory is PostgresQuiverFactory
-            ? ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE tsv IS NOT NULL AND vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file"), storeId, fileId)
+            ? ScalarAsync(factory, "SELECT COUNT(DISTINCT chunk_id) FROM chunk_postings WHERE vector_store_id = @store" + (fileId is null ? "" : " AND file_id = @file"), storeId, fileId)
             : ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ('store : \"s' || hex(@store) || '0\"')"
                 + (fileId is null ? "" : " AND rowid IN (SELECT id FROM chunks WHERE vector_store_id = @store AND file_id = @file)"), storeId, fileId);
 
     /// <summary>All lexical index rows (an orphaned row would show here after its chunk is gone).</summary>
     public static Task<long> CountAllFtsRowsAsync(this QuiverFactory factory) =>
         factory is PostgresQuiverFactory
-            ? ScalarAsync(factory, "SELECT COUNT(*) FROM chunks WHERE tsv IS NOT NULL", "", null)
+            ? ScalarAsync(factory, "SELECT COUNT(DISTINCT chunk_id) FROM chunk_postings", "", null)
             : ScalarAsync(factory, "SELECT COUNT(*) FROM chunks_fts_docsize", "", null);
 
     public static Task<long> CountAllChunksAsync(this QuiverFactory factory) =>

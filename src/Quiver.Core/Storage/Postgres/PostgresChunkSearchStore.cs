@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.Globalization;
 using Pgvector;
 using Quiver.Core.Search;
 using Quiver.Core.VectorStores;
@@ -9,11 +9,12 @@ namespace Quiver.Core.Storage.Postgres;
 /// Search in PostgreSQL: dense retrieval with pgvector (cosine distance on
 /// <c>embedding::vector(N)</c>, served by the per-dimension HNSW partial index with iterative
 /// scans so a small store among large ones still gets min(N, k) rows; the planner picks an exact
-/// scan through <c>ix_chunks_file</c> when the store is small), and lexical retrieval with the
-/// generated <c>tsv</c> column ranked by <c>ts_rank_cd</c>. A filter restricts both queries before
+/// scan through <c>ix_chunks_file</c> when the store is small), and lexical retrieval by BM25 over the
+/// store's postings with the embedded backend's analysis and formula (<see cref="Fts5Analyzer"/>,
+/// <see cref="Bm25"/>; statistics kept by triggers, see the postings step of PostgresMigrations). A filter restricts both queries before
 /// their LIMIT as a SQL predicate on the chunk's file (<see cref="PostgresFilterSql"/>).
 /// </summary>
-internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database) : IChunkSearchStore
+internal sealed class PostgresChunkSearchStore(PostgresDatabase database) : IChunkSearchStore
 {
     /// <inheritdoc/>
     public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
@@ -59,29 +60,41 @@ internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database
     /// <inheritdoc/>
     public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
     {
-        // Words only, OR-ed: BM25-like recall (any term may match) rather than websearch's AND.
-        var words = Words().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(QueryText.MaxTerms).ToList();
-        if (words.Count == 0)
+        // The query's terms as the index holds them (stemmed and folded by the same FTS5 tokenizer).
+        var terms = Fts5Analyzer.Shared.QueryTerms(query);
+        if (terms.Count == 0)
         {
             return [];
         }
 
-        await using var connection = await database.OpenAsync(ct);
-        var sql = """
-            SELECT c.id, ts_rank_cd(c.tsv, q, 32) AS rank
-            FROM chunks c, to_tsquery('english', @terms) q
-            WHERE c.vector_store_id = @store AND c.tsv @@ q /*filter*/
-            ORDER BY rank DESC, c.id
+        // BM25 (Bm25's constants and formula) from the store's statistics, one statement: the store's chunk
+        // count and mean length, each query term's idf from its document frequency, then the postings of those
+        // terms only, through the (store, term) primary key — no other chunk is read.
+        var sql = $"""
+            WITH st AS (
+                SELECT chunk_count::float8 AS n, token_total::float8 / GREATEST(chunk_count, 1) AS avgdl
+                FROM lexical_stores WHERE vector_store_id = @store AND chunk_count > 0),
+            q AS (
+                SELECT t.term, GREATEST(ln((st.n - t.df + 0.5) / (t.df + 0.5)), {Bm25.MinIdf.ToString(CultureInfo.InvariantCulture)}) AS idf
+                FROM lexical_terms t, st WHERE t.vector_store_id = @store AND t.term = ANY(@terms))
+            SELECT p.chunk_id,
+                SUM(q.idf * (p.tf * {(Bm25.K1 + 1).ToString(CultureInfo.InvariantCulture)})
+                    / (p.tf + {Bm25.K1.ToString(CultureInfo.InvariantCulture)} * ({(1 - Bm25.B).ToString(CultureInfo.InvariantCulture)} + {Bm25.B.ToString(CultureInfo.InvariantCulture)} * p.chunk_length / st.avgdl))) AS score
+            FROM q JOIN chunk_postings p ON p.vector_store_id = @store AND p.term = q.term CROSS JOIN st
+            /*filter*/
+            GROUP BY p.chunk_id
+            ORDER BY score DESC, p.chunk_id
             LIMIT @k
             """;
-        await using var command = connection.Command("").With("terms", string.Join(" | ", words)).With("store", storeId).With("k", k);
-        command.CommandText = sql.Replace("/*filter*/", filter is null ? "" : "AND " + PostgresFilterSql.FilesPassing(filter, command, "c.file_id"), StringComparison.Ordinal);
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command("").With("terms", terms.ToArray()).With("store", storeId).With("k", k);
+        command.CommandText = sql.Replace("/*filter*/", filter is null ? "" : "WHERE " + PostgresFilterSql.FilesPassing(filter, command, "p.file_id"), StringComparison.Ordinal);
 
         var hits = new List<SearchHit>(k);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            hits.Add(new SearchHit(reader.GetInt64(0), reader.GetFloat(1)));
+            hits.Add(new SearchHit(reader.GetInt64(0), (float)reader.GetDouble(1)));
         }
 
         return hits;
@@ -114,6 +127,4 @@ internal sealed partial class PostgresChunkSearchStore(PostgresDatabase database
         return result;
     }
 
-    [GeneratedRegex(@"[\p{L}\p{N}]+")]
-    private static partial Regex Words();
 }

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
+using Quiver.Core.Search;
 using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Storage.Postgres;
@@ -100,6 +101,8 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
     {
         var dims = chunks.Count > 0 ? chunks[0].Embedding.Length : 0;
         await indexes.EnsureAsync(dims, ct);
+        // Lexical analysis is CPU work: done before the transaction, which then only writes.
+        var analyzed = Fts5Analyzer.Shared.Analyze([.. chunks.Select(c => c.Text)]);
         return await database.WriteAsync(async (connection, transaction) =>
         {
             var batchId = await LockLiveAsync(connection, transaction, job, ct);
@@ -111,7 +114,8 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
             // Swap: the previous generation's chunks (if any) leave in the same transaction the new ones arrive.
             await connection.Command("DELETE FROM chunks WHERE vector_store_id = @store AND file_id = @file", transaction)
                 .With("@store", job.VectorStoreId).With("@file", job.FileId).ExecuteNonQueryAsync(ct);
-            await InsertChunksAsync(connection, transaction, job, chunks, ct);
+            var ids = await InsertChunksAsync(connection, transaction, job, chunks, analyzed, ct);
+            await PostgresLexicalPostings.InsertAsync(connection, transaction, job.VectorStoreId, job.FileId, ids, analyzed, ct);
 
             await connection.Command("""
                     UPDATE vector_store_files SET status = 'completed', usage_bytes = @usage, parsed_text = @parsed,
@@ -126,17 +130,24 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
         }, ct);
     }
 
-    /// <summary>Inserts the chunks in multi-statement batches (one round trip per <see cref="InsertBatchRows"/> rows).</summary>
-    private static async Task InsertChunksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedJob job, IReadOnlyList<ChunkToPublish> chunks, CancellationToken ct)
+    /// <summary>
+    /// Inserts the chunks in multi-statement batches (one round trip per <see cref="InsertBatchRows"/> rows) and
+    /// returns their ids in order.
+    /// </summary>
+    private static async Task<long[]> InsertChunksAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedJob job, IReadOnlyList<ChunkToPublish> chunks,
+        IReadOnlyList<AnalyzedText> analyzed, CancellationToken ct)
     {
+        var ids = new long[chunks.Count];
         for (var start = 0; start < chunks.Count; start += InsertBatchRows)
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var chunk in chunks.Skip(start).Take(InsertBatchRows))
+            for (var i = start; i < Math.Min(chunks.Count, start + InsertBatchRows); i++)
             {
+                var chunk = chunks[i];
                 var command = new NpgsqlBatchCommand("""
-                    INSERT INTO chunks (vector_store_id, file_id, chunk_index, text, token_count, dims, embedding)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    INSERT INTO chunks (vector_store_id, file_id, chunk_index, text, token_count, dims, embedding, lexical_length)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
                     """);
                 command.Parameters.Add(new NpgsqlParameter { Value = job.VectorStoreId, NpgsqlDbType = NpgsqlDbType.Text });
                 command.Parameters.Add(new NpgsqlParameter { Value = job.FileId, NpgsqlDbType = NpgsqlDbType.Text });
@@ -145,11 +156,23 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                 command.Parameters.Add(new NpgsqlParameter { Value = chunk.TokenCount, NpgsqlDbType = NpgsqlDbType.Integer });
                 command.Parameters.Add(new NpgsqlParameter { Value = chunk.Embedding.Length, NpgsqlDbType = NpgsqlDbType.Integer });
                 command.Parameters.Add(new NpgsqlParameter { Value = new Vector(chunk.Embedding) });
+                command.Parameters.Add(new NpgsqlParameter { Value = analyzed[i].Length, NpgsqlDbType = NpgsqlDbType.Integer });
                 batch.BatchCommands.Add(command);
             }
 
-            await batch.ExecuteNonQueryAsync(ct);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            var row = start;
+            do
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    ids[row++] = reader.GetInt64(0);
+                }
+            }
+            while (await reader.NextResultAsync(ct));
         }
+
+        return ids;
     }
 
     /// <inheritdoc/>

@@ -40,7 +40,7 @@ internal static class PostgresMigrations
         CREATE INDEX ix_files_principal ON files (project, owner, created_at, id);
         """,
 
-        // 2: vector stores, their files, batches, ingestion jobs, chunks with vectors and tsvector.
+        // 2: vector stores, their files, batches, ingestion jobs, chunks with vectors and tsvector (replaced by postings below).
         """
         CREATE TABLE vector_stores (
             id text COLLATE "C" PRIMARY KEY,
@@ -183,6 +183,92 @@ internal static class PostgresMigrations
             count bigint NOT NULL,
             PRIMARY KEY (key_id, window_seconds)
         );
+        """,
+
+        // BM25 as the embedded backend computes it (issue 13): postings (store, term, chunk, tf) with
+        // the chunk's length and file (so filters and scoring need no join), per-store term document
+        // frequencies and per-store chunk count / token total. Terms come from the FTS5 tokenizer itself
+        // (Fts5Analyzer) when a chunk is published; the statistics are kept by statement-level triggers
+        // from the transition tables, so every path that adds or removes chunks (publish, re-attach,
+        // detach, file and store delete, cancel, failure) keeps them exact in its own transaction.
+        // Rows are locked in (store, term) order so concurrent publishes into one store cannot deadlock
+        // on them within one phase. `lexical_length` NULL = not analysed yet (backfilled at start-up).
+        // The old tsvector column and its GIN index go: nothing reads them any more.
+        """
+        ALTER TABLE chunks DROP COLUMN tsv;
+        ALTER TABLE chunks ADD COLUMN lexical_length integer;
+        CREATE TABLE chunk_postings (
+            vector_store_id text COLLATE "C" NOT NULL,
+            term text COLLATE "C" NOT NULL,
+            chunk_id bigint NOT NULL,
+            file_id text COLLATE "C" NOT NULL,
+            tf integer NOT NULL,
+            chunk_length integer NOT NULL,
+            PRIMARY KEY (vector_store_id, term, chunk_id)
+        );
+        CREATE INDEX ix_chunk_postings_chunk ON chunk_postings (chunk_id);
+        CREATE TABLE lexical_terms (
+            vector_store_id text COLLATE "C" NOT NULL,
+            term text COLLATE "C" NOT NULL,
+            df bigint NOT NULL,
+            PRIMARY KEY (vector_store_id, term)
+        );
+        CREATE TABLE lexical_stores (
+            vector_store_id text COLLATE "C" PRIMARY KEY,
+            chunk_count bigint NOT NULL,
+            token_total bigint NOT NULL
+        );
+
+        CREATE FUNCTION quiver_chunks_lexical() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                DELETE FROM chunk_postings p USING old_chunks o WHERE p.chunk_id = o.id;
+            END IF;
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                PERFORM 1 FROM lexical_stores WHERE vector_store_id IN (SELECT vector_store_id FROM old_chunks)
+                    ORDER BY vector_store_id FOR UPDATE;
+                UPDATE lexical_stores s SET chunk_count = s.chunk_count - d.n, token_total = s.token_total - d.len
+                FROM (SELECT vector_store_id, count(*) AS n, sum(lexical_length) AS len FROM old_chunks
+                      WHERE lexical_length IS NOT NULL GROUP BY vector_store_id) d
+                WHERE s.vector_store_id = d.vector_store_id;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO lexical_stores AS s (vector_store_id, chunk_count, token_total)
+                SELECT vector_store_id, count(*), sum(lexical_length) FROM new_chunks
+                WHERE lexical_length IS NOT NULL GROUP BY vector_store_id ORDER BY vector_store_id
+                ON CONFLICT (vector_store_id) DO UPDATE
+                    SET chunk_count = s.chunk_count + excluded.chunk_count, token_total = s.token_total + excluded.token_total;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER chunks_lexical_insert AFTER INSERT ON chunks
+            REFERENCING NEW TABLE AS new_chunks FOR EACH STATEMENT EXECUTE FUNCTION quiver_chunks_lexical();
+        CREATE TRIGGER chunks_lexical_update AFTER UPDATE ON chunks
+            REFERENCING OLD TABLE AS old_chunks NEW TABLE AS new_chunks FOR EACH STATEMENT EXECUTE FUNCTION quiver_chunks_lexical();
+        CREATE TRIGGER chunks_lexical_delete AFTER DELETE ON chunks
+            REFERENCING OLD TABLE AS old_chunks FOR EACH STATEMENT EXECUTE FUNCTION quiver_chunks_lexical();
+
+        CREATE FUNCTION quiver_postings_terms() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO lexical_terms AS t (vector_store_id, term, df)
+                SELECT vector_store_id, term, count(*) FROM new_postings GROUP BY vector_store_id, term ORDER BY vector_store_id, term
+                ON CONFLICT (vector_store_id, term) DO UPDATE SET df = t.df + excluded.df;
+            ELSE
+                PERFORM 1 FROM lexical_terms WHERE (vector_store_id, term) IN (SELECT vector_store_id, term FROM old_postings)
+                    ORDER BY vector_store_id, term FOR UPDATE;
+                UPDATE lexical_terms t SET df = t.df - d.n
+                FROM (SELECT vector_store_id, term, count(*) AS n FROM old_postings GROUP BY vector_store_id, term) d
+                WHERE t.vector_store_id = d.vector_store_id AND t.term = d.term;
+                DELETE FROM lexical_terms t USING (SELECT DISTINCT vector_store_id, term FROM old_postings) d
+                WHERE t.vector_store_id = d.vector_store_id AND t.term = d.term AND t.df <= 0;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER chunk_postings_insert AFTER INSERT ON chunk_postings
+            REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION quiver_postings_terms();
+        CREATE TRIGGER chunk_postings_delete AFTER DELETE ON chunk_postings
+            REFERENCING OLD TABLE AS old_postings FOR EACH STATEMENT EXECUTE FUNCTION quiver_postings_terms();
         """,
     ];
 

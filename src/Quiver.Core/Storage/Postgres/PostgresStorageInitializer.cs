@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Quiver.Core.Files;
 using Quiver.Core.Hosting;
@@ -6,10 +7,11 @@ using Quiver.Core.Hosting;
 namespace Quiver.Core.Storage.Postgres;
 
 /// <summary>
-/// Applies migrations (advisory-locked, so any number of processes may start at once) and clears
+/// Applies migrations (advisory-locked, so any number of processes may start at once), builds the lexical
+/// postings of chunks stored before they existed, and clears
 /// crash leftovers before the server accepts requests, and answers the storage readiness probe.
 /// </summary>
-internal sealed class PostgresStorageInitializer(PostgresDatabase database, IBlobStore blobs, ReadinessState readiness)
+internal sealed class PostgresStorageInitializer(PostgresDatabase database, IBlobStore blobs, ReadinessState readiness, ILogger<PostgresStorageInitializer> logger)
     : IHostedService, IStorageHealth
 {
     public const string Component = "storage";
@@ -18,6 +20,7 @@ internal sealed class PostgresStorageInitializer(PostgresDatabase database, IBlo
     {
         readiness.Require(Component);
         await PostgresMigrations.MigrateAsync(database.ConnectionString, cancellationToken);
+        await PostgresLexicalPostings.BackfillAsync(database, logger, cancellationToken);
         switch (blobs)
         {
             case PostgresBlobStore postgresBlobs:

@@ -1,0 +1,227 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Quiver.Core.Search;
+using Quiver.IntegrationTests.Batches;
+using Quiver.IntegrationTests.Infrastructure;
+using static Quiver.IntegrationTests.Infrastructure.Api;
+
+namespace Quiver.IntegrationTests.Search;
+
+public sealed class LexicalStatisticsTests(QuiverFactory factory) : LexicalStatisticsContract<QuiverFactory>(factory);
+
+public sealed class LexicalStatisticsPostgresTests : LexicalStatisticsContract<PostgresQuiverFactory>
+{
+    public LexicalStatisticsPostgresTests(PostgresQuiverFactory factory)
+        : base(factory) => PostgresTestServer.RequireOrSkip();
+}
+
+/// <summary>
+/// BM25's statistics stay exact whatever happens to a store's files: after a fixed-seed random run of attach,
+/// re-attach, detach, file delete, batch create + cancel and store delete over two stores, the backend's lexical
+/// scores equal a from-scratch recomputation over the chunks left in the database, and on PostgreSQL the stored
+/// postings, term document frequencies and store totals equal the recomputed ones row for row.
+/// </summary>
+public abstract class LexicalStatisticsContract<TFactory>(TFactory factory) : IClassFixture<TFactory>
+    where TFactory : QuiverFactory
+{
+    private static readonly string[] Vocabulary =
+    [
+        "protein", "proteins", "binding", "cells", "cell", "immune", "response", "tumour", "mice", "mouse", "running",
+        "runs", "dna", "methylation", "methylated", "café", "naïve", "x-ray", "2024", "receptor", "receptors", "the", "of",
+        "and", "signal", "signalling", "kinase", "inhibitor", "inhibition", "gene", "genes", "expression", "expressed",
+    ];
+
+    private static readonly string[] Queries =
+    [
+        "protein binding", "immune cells of mice", "methylated DNA expression", "kinase inhibitor receptor", "cafe naive x-ray",
+        "running signal", "the", "genes",
+    ];
+
+    [Fact]
+    public async Task Statistics_match_a_recomputation_after_random_attach_detach_delete_and_cancel()
+    {
+        var random = new Random(20261206);
+        var client = factory.NewUser();
+        string NewText() => string.Join(' ', Enumerable.Range(0, random.Next(3, 60)).Select(_ => Vocabulary[random.Next(Vocabulary.Length)]));
+
+        var stores = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            stores.Add((string)(await client.CreateStoreAsync("/v1"))["id"]!);
+        }
+
+        var files = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            files.Add((string)(await client.UploadAsync("/v1", $"f{i}.txt", NewText()))["id"]!);
+        }
+
+        for (var step = 0; step < 120; step++)
+        {
+            var store = stores[random.Next(stores.Count)];
+            var file = files[random.Next(files.Count)];
+            switch (random.Next(10))
+            {
+                case < 4: // attach, or re-attach with other attributes (re-processes an attached file)
+                    await client.PostAsync($"/v1/vector_stores/{store}/files", Json("{\"file_id\":\"" + file + "\",\"attributes\":{\"step\":" + step + "}}"), Ct);
+                    break;
+                case 4 or 5:
+                    await client.DeleteAsync($"/v1/vector_stores/{store}/files/{file}", Ct);
+                    break;
+                case 6 when files.Count > 10:
+                    await client.DeleteAsync($"/v1/files/{file}", Ct);
+                    files.Remove(file);
+                    files.Add((string)(await client.UploadAsync("/v1", $"n{step}.txt", NewText()))["id"]!);
+                    break;
+                case 7 or 8:
+                {
+                    var members = files.OrderBy(_ => random.Next()).Take(random.Next(2, 12)).ToList();
+                    var batch = await client.PostAsync($"/v1/vector_stores/{store}/file_batches", Json("{\"file_ids\":" + BatchTestKit.FileIdsJson(members) + "}"), Ct);
+                    if (batch.IsSuccessStatusCode && random.Next(2) == 0)
+                    {
+                        var batchId = (string)(await batch.ReadJsonAsync(System.Net.HttpStatusCode.OK))["id"]!;
+                        await client.PostAsync($"/v1/vector_stores/{store}/file_batches/{batchId}/cancel", null, Ct);
+                    }
+
+                    break;
+                }
+
+                case 9 when step % 40 == 39:
+                    await client.DeleteAsync($"/v1/vector_stores/{store}", Ct);
+                    stores.Remove(store);
+                    stores.Add((string)(await client.CreateStoreAsync("/v1"))["id"]!);
+                    break;
+            }
+        }
+
+        foreach (var store in stores)
+        {
+            await BatchTestKit.WaitUntilAsync(
+                async () => (await client.ListAllAsync($"/v1/vector_stores/{store}/files")).All(f => (string?)f["status"] != "in_progress"),
+                "every store file to settle", 120);
+        }
+
+        await factory.WaitForIdleWorkersAsync();
+        var chunks = await ReadChunksAsync();
+        Assert.NotEmpty(chunks);
+        var analyzed = Fts5Analyzer.Shared.Analyze([.. chunks.Select(c => c.Text)]);
+
+        if (factory is PostgresQuiverFactory)
+        {
+            await AssertStoredStatisticsAsync(chunks, analyzed);
+        }
+
+        var search = factory.Services.GetRequiredService<IChunkSearchStore>();
+        var compared = 0;
+        foreach (var store in stores)
+        {
+            foreach (var query in Queries)
+            {
+                var actual = await search.LexicalSearchAsync(store, query, 1000, null, Ct);
+                var expected = Recompute(chunks, analyzed, store, query);
+                Assert.Equal(expected.Keys.Order(), actual.Select(h => h.Key).Order());
+                foreach (var hit in actual)
+                {
+                    Assert.Equal(expected[hit.Key], hit.Score, 1e-4 * Math.Max(1, Math.Abs(expected[hit.Key])));
+                    compared++;
+                }
+            }
+        }
+
+        Assert.True(compared > 50, $"only {compared} scores compared");
+    }
+
+    /// <summary>
+    /// BM25 per the backend's definition: PostgreSQL scores a store from its own chunks; FTS5 keeps one index for
+    /// the database, so N, mean length and document frequencies span every store, and each chunk's length counts
+    /// its store token (the second column) too.
+    /// </summary>
+    private Dictionary<long, double> Recompute(List<Chunk> chunks, IReadOnlyList<AnalyzedText> analyzed, string store, string query)
+    {
+        var perStore = factory is PostgresQuiverFactory;
+        var population = Enumerable.Range(0, chunks.Count).Where(i => !perStore || chunks[i].Store == store).ToList();
+        var extra = perStore ? 0 : 1;
+        var averageLength = population.Count == 0 ? 1 : population.Average(i => (double)analyzed[i].Length + extra);
+        var scores = new Dictionary<long, double>();
+        foreach (var term in Fts5Analyzer.Shared.QueryTerms(query))
+        {
+            var idf = Bm25.Idf(population.Count, population.Count(i => analyzed[i].Terms.ContainsKey(term)));
+            foreach (var i in population.Where(i => chunks[i].Store == store))
+            {
+                if (analyzed[i].Terms.TryGetValue(term, out var tf))
+                {
+                    scores[chunks[i].Id] = scores.GetValueOrDefault(chunks[i].Id) + Bm25.Term(idf, tf, analyzed[i].Length + extra, averageLength);
+                }
+            }
+        }
+
+        return scores;
+    }
+
+    private async Task AssertStoredStatisticsAsync(List<Chunk> chunks, IReadOnlyList<AnalyzedText> analyzed)
+    {
+        var expectedPostings = new SortedSet<string>(StringComparer.Ordinal);
+        var expectedTerms = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var expectedStores = new SortedDictionary<string, (long, long)>(StringComparer.Ordinal);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var (count, total) = expectedStores.GetValueOrDefault(chunks[i].Store);
+            expectedStores[chunks[i].Store] = (count + 1, total + analyzed[i].Length);
+            foreach (var (term, tf) in analyzed[i].Terms)
+            {
+                expectedPostings.Add($"{chunks[i].Store}|{term}|{chunks[i].Id}|{chunks[i].File}|{tf}|{analyzed[i].Length}");
+                expectedTerms[$"{chunks[i].Store}|{term}"] = expectedTerms.GetValueOrDefault($"{chunks[i].Store}|{term}") + 1;
+            }
+        }
+
+        var postings = await QueryAsync("SELECT vector_store_id || '|' || term || '|' || chunk_id || '|' || file_id || '|' || tf || '|' || chunk_length FROM chunk_postings");
+        Assert.Equal(expectedPostings, new SortedSet<string>(postings, StringComparer.Ordinal));
+        var terms = await QueryAsync("SELECT vector_store_id || '|' || term || '|' || df FROM lexical_terms");
+        Assert.Equal(expectedTerms.Select(t => $"{t.Key}|{t.Value}").Order(StringComparer.Ordinal), terms.Order(StringComparer.Ordinal));
+        var storeRows = await QueryAsync("SELECT vector_store_id || '|' || chunk_count || '|' || token_total FROM lexical_stores WHERE chunk_count <> 0");
+        Assert.Equal(expectedStores.Select(s => $"{s.Key}|{s.Value.Item1}|{s.Value.Item2}").Order(StringComparer.Ordinal), storeRows.Order(StringComparer.Ordinal));
+        Assert.Empty(await QueryAsync("SELECT vector_store_id FROM lexical_stores WHERE chunk_count < 0 OR token_total < 0"));
+    }
+
+    private sealed record Chunk(long Id, string Store, string File, string Text);
+
+    private async Task<List<Chunk>> ReadChunksAsync()
+    {
+        var rows = new List<Chunk>();
+        await using var connection = Open();
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, vector_store_id, file_id, text FROM chunks";
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            rows.Add(new Chunk(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        }
+
+        return rows;
+    }
+
+    private async Task<List<string>> QueryAsync(string sql)
+    {
+        var rows = new List<string>();
+        await using var connection = Open();
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+
+    private DbConnection Open() => factory is PostgresQuiverFactory postgres
+        ? new NpgsqlConnection(postgres.ConnectionString)
+        : new SqliteConnection($"Data Source={Path.Combine(factory.DataDir, "quiver.db")};Mode=ReadOnly;Pooling=False");
+
+    private static StringContent Json(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
+}
