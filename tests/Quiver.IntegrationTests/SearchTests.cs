@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Quiver.Core.VectorStores;
 using Quiver.IntegrationTests.Ingestion;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;
@@ -205,29 +206,23 @@ public abstract class SearchContract<TFactory>(TFactory factory) : IClassFixture
 }
 
 /// <summary>Search moves a store's <c>last_active_at</c> and <c>last_used_at</c> (D10), on the embedded backend.</summary>
-public sealed class SearchActivityTests : SearchActivityContract
-{
-    protected override QuiverFactory CreateFactory(Action<IServiceCollection> configure) => new() { ConfigureTestServices = configure };
-}
+public sealed class SearchActivityTests : SearchActivityContract<QuiverFactory>;
 
 /// <summary>The same on PostgreSQL.</summary>
-public sealed class SearchActivityPostgresTests : SearchActivityContract
+public sealed class SearchActivityPostgresTests : SearchActivityContract<PostgresQuiverFactory>
 {
     public SearchActivityPostgresTests() => PostgresTestServer.RequireOrSkip();
-
-    protected override QuiverFactory CreateFactory(Action<IServiceCollection> configure) => new PostgresQuiverFactory { ConfigureTestServices = configure };
 }
 
 /// <summary>Activity timestamps have one-second resolution, so the clock is a fake one moved by hand rather than slept on.</summary>
-public abstract class SearchActivityContract
+public abstract class SearchActivityContract<TFactory>
+    where TFactory : QuiverFactory, new()
 {
-    protected abstract QuiverFactory CreateFactory(Action<IServiceCollection> configure);
-
     [Fact]
     public async Task Search_moves_last_active_at_and_last_used_at_to_now()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var factory = CreateFactory(services => services.AddSingleton<TimeProvider>(clock));
+        await using var factory = new TFactory { ConfigureTestServices = services => services.AddSingleton<TimeProvider>(clock) };
         var client = factory.NewUser();
         var fileId = (string)(await client.UploadAsync("/v1", "a.txt", "Pelicans fly over the harbour at dawn."))["id"]!;
         var storeId = (string)(await client.CreateStoreAsync("/v1", $$"""{"file_ids":["{{fileId}}"]}"""))["id"]!;
@@ -241,5 +236,9 @@ public abstract class SearchActivityContract
         var after = await client.GetJsonAsync($"/v1/vector_stores/{storeId}");
         Assert.Equal(created + 300, (long)after["last_active_at"]!);
         Assert.Equal(created + 300, (long)after["last_used_at"]!);
+
+        // The read path defers the write; once flushed it is in the store's row (what another process reads).
+        await factory.Services.GetRequiredService<StoreActivityFlusher>().FlushAsync(Ct);
+        Assert.Equal(created + 300, await factory.ScalarAsync("SELECT last_active_at FROM vector_stores WHERE id = @s", ("@s", storeId)));
     }
 }

@@ -69,7 +69,16 @@ public sealed class CancelNotificationPostgresTests
 
             var claim = await heard.NextAsync(TimeSpan.FromSeconds(change == "watchdog" ? 15 : 5));
             Assert.Equal(new TakenClaim(storeId, running.FileId, running.JobId, running.Generation), claim);
-            await Task.Delay(300, Ct);
+
+            // Nothing else was announced (the queued job in particular): a marker sent now commits after the change
+            // and notifications arrive in commit order, so it must be the very next one heard.
+            await using (var connection = new NpgsqlConnection(factory.ConnectionString))
+            {
+                await connection.OpenAsync(Ct);
+                await NotifyAsync(connection, null, EndMarker);
+            }
+
+            Assert.Equal(EndMarker, await heard.NextRawAsync(TimeSpan.FromSeconds(5)));
             Assert.Empty(heard.Remaining);
         }
         finally
@@ -142,6 +151,9 @@ public sealed class CancelNotificationPostgresTests
             gate.TrySetResult();
         }
     }
+
+    /// <summary>A payload no server sends (it names no claim), marking the end of what a test listens for.</summary>
+    private const string EndMarker = "test: end of the notifications under test";
 
     private static string Payload(string storeId, string fileId, long jobId, long generation) =>
         $$"""{"store" : "{{storeId}}", "file" : "{{fileId}}", "job" : {{jobId}}, "generation" : {{generation}}}""";

@@ -6,10 +6,13 @@ namespace Quiver.Tests.Chunking;
 /// <summary>Deterministic documents for the chunker tests.</summary>
 internal static class ChunkingTexts
 {
-    // The shared SciFact corpus is real prose (abstracts with numbers, Greek letters and
-    // abbreviations); tests that need it skip where it is not mounted.
+    // SciFact is real prose (abstracts with numbers, Greek letters and abbreviations): the shared corpus where it is
+    // mounted, otherwise the 300-document subset committed for the retrieval smoke test (copied beside the tests),
+    // so the tests that use it always run.
     private static readonly string CorpusPath =
-        Environment.GetEnvironmentVariable("QUIVER_SCIFACT_CORPUS") ?? "/work/shared/datasets/scifact/corpus.jsonl";
+        Environment.GetEnvironmentVariable("QUIVER_SCIFACT_CORPUS") is { Length: > 0 } configured ? configured
+        : File.Exists("/work/shared/datasets/scifact/corpus.jsonl") ? "/work/shared/datasets/scifact/corpus.jsonl"
+        : Path.Combine(AppContext.BaseDirectory, "Fixtures", "scifact-smoke-corpus.jsonl");
 
     private static readonly string[] Words =
     [
@@ -27,14 +30,9 @@ internal static class ChunkingTexts
         "细胞蛋白质结合", "東京都", "한국어", "ñandú", "Œuvre", "ﬁnance",
     ];
 
-    /// <summary>The first <paramref name="documents"/> SciFact documents as one long text, or null if the corpus is absent.</summary>
-    public static string? SciFact(int documents)
+    /// <summary>The first <paramref name="documents"/> SciFact documents (at most the corpus's) as one long text.</summary>
+    public static string SciFact(int documents)
     {
-        if (!File.Exists(CorpusPath))
-        {
-            return null;
-        }
-
         var builder = new StringBuilder();
         foreach (var line in File.ReadLines(CorpusPath).Take(documents))
         {
@@ -44,21 +42,6 @@ internal static class ChunkingTexts
         }
 
         return builder.ToString();
-    }
-
-    /// <summary>Each SciFact document's "title\n\ntext", or empty if the corpus is absent.</summary>
-    public static IEnumerable<string> SciFactDocuments()
-    {
-        if (!File.Exists(CorpusPath))
-        {
-            yield break;
-        }
-
-        foreach (var line in File.ReadLines(CorpusPath))
-        {
-            using var doc = JsonDocument.Parse(line);
-            yield return doc.RootElement.GetProperty("title").GetString() + "\n\n" + doc.RootElement.GetProperty("text").GetString();
-        }
     }
 
     /// <summary>

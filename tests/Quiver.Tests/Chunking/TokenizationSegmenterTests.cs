@@ -59,7 +59,7 @@ public sealed class TokenizationSegmenterTests
     {
         var texts = new[]
         {
-            ChunkingTexts.SciFact(documents: 400) ?? "",
+            ChunkingTexts.SciFact(documents: 400),
             ChunkingTexts.Synthetic(seed: 11, paragraphs: 600, multilingual: true),
             RandomText(seed: 12, pieces: 20_000),
         };
