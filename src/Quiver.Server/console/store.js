@@ -173,8 +173,7 @@ export async function storePage(root, { params: [storeId], ctx }) {
   const startButton = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Upload and attach');
   const progress = h('div', { class: 'progress-area' });
   const dropzone = h('div', { class: 'dropzone' },
-    h('p', {}, h('strong', {}, 'Drop files here'), ' or ',
-      h('label', { for: 'upload-files', class: 'button-like' }, 'choose files')),
+    h('label', { for: 'upload-files' }, h('strong', {}, 'Drop files here'), ' or choose them:'),
     fileInput,
     chosenText);
 
@@ -218,6 +217,8 @@ export async function storePage(root, { params: [storeId], ctx }) {
       return;
     }
     say(slot, null);
+    progress.removeAttribute('data-batch-id');
+    progress.removeAttribute('data-batch-status');
     const files = chosen;
     running = { abort: new AbortController(), batchId: null, cancelled: false };
     startButton.disabled = true;
