@@ -10,6 +10,17 @@ let system;
 let page;
 let storeId;
 const consoleErrors = [];
+let failed = false;
+
+/** A test that also remembers a failure, so the server log is printed at the end. */
+const step = (name, fn) => test(name, async () => {
+  try {
+    await fn();
+  } catch (e) {
+    failed = true;
+    throw e;
+  }
+});
 
 before(async () => {
   system = await startSystem();
@@ -23,7 +34,7 @@ before(async () => {
 
 after(async () => {
   if (page) await page.screenshot({ path: join(artifacts, 'last.png'), fullPage: true }).catch(() => {});
-  if (process.exitCode && system) console.error(`--- server log ---\n${system.serverLog().slice(-8000)}`);
+  if (failed && system) console.error(`--- server log ---\n${system.serverLog().slice(-8000)}`);
   await system?.stop();
 });
 
@@ -48,7 +59,7 @@ async function uploadBatch(files, attributes) {
   await page.getByRole('button', { name: 'Upload and attach' }).click();
 }
 
-test('a wrong key is refused on the sign-in page, in words', async () => {
+step('a wrong key is refused on the sign-in page, in words', async () => {
   await page.goto(`${system.baseUrl}/console`);
   await page.getByRole('heading', { name: 'Sign in to Quiver' }).waitFor();
   await page.getByLabel('API key').fill('not-a-real-key');
@@ -61,7 +72,7 @@ test('a wrong key is refused on the sign-in page, in words', async () => {
   await shot('bad-key');
 });
 
-test('signing in with the key lands on an empty store list', async () => {
+step('signing in with the key lands on an empty store list', async () => {
   await page.getByLabel('API key').fill(system.apiKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Vector stores', level: 1 }).waitFor();
@@ -71,7 +82,7 @@ test('signing in with the key lands on an empty store list', async () => {
   await nav('API keys').waitFor();
 });
 
-test('create a store; it is listed with no files', async () => {
+step('create a store; it is listed with no files', async () => {
   await page.getByLabel('Name', { exact: true }).fill('Harbour handbook');
   await page.getByRole('button', { name: 'Create vector store' }).click();
   await page.getByText('Created “Harbour handbook”.').waitFor();
@@ -82,7 +93,7 @@ test('create a store; it is listed with no files', async () => {
   assert.match(storeId, /^vs_/);
 });
 
-test('upload 20 files as one batch and watch it complete', async () => {
+step('upload 20 files as one batch and watch it complete', async () => {
   await page.getByRole('link', { name: /Harbour handbook/ }).click();
   await page.getByRole('heading', { name: 'Harbour handbook', level: 1 }).waitFor();
   await page.getByText('This store has no files yet.').waitFor();
@@ -115,7 +126,7 @@ test('upload 20 files as one batch and watch it complete', async () => {
   await until(async () => (await page.locator('tr[data-file-id]').count()) === 20, '20 rows again');
 });
 
-test('a second small batch on another shelf', async () => {
+step('a second small batch on another shelf', async () => {
   const first = await page.locator('.progress-area').getAttribute('data-batch-id');
   await uploadBatch([0, 1, 2].map(i => doc('b', i)), 'shelf=b\nreviewed=true');
   await page.locator(`.progress-area[data-batch-status="completed"]:not([data-batch-id="${first}"])`).waitFor({ timeout: 60_000 });
@@ -123,7 +134,7 @@ test('a second small batch on another shelf', async () => {
   await until(async () => (await page.locator('tr[data-file-id]').count()) === 23, '23 rows');
 });
 
-test('the store list shows counts and usage; rename in place', async () => {
+step('the store list shows counts and usage; rename in place', async () => {
   await nav('Vector stores').click();
   const row = page.locator(`tr[data-store-id="${storeId}"]`);
   await row.waitFor();
@@ -137,7 +148,7 @@ test('the store list shows counts and usage; rename in place', async () => {
   await shot('store-list');
 });
 
-test('a batch in progress can be cancelled with one click', async () => {
+step('a batch in progress can be cancelled with one click', async () => {
   await page.getByLabel('Name', { exact: true }).fill('Held store');
   await page.getByLabel('Embedding model').selectOption(HELD_MODEL);
   await page.getByRole('button', { name: 'Create vector store' }).click();
@@ -167,7 +178,7 @@ test('a batch in progress can be cancelled with one click', async () => {
   await until(async () => (await page.locator('tr[data-status="cancelled"]').count()) === 12, '12 cancelled rows');
 });
 
-test('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
+step('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
   await nav('Search').click();
   await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
   await page.getByLabel('Vector store').selectOption(storeId);
@@ -210,7 +221,7 @@ test('a filtered search shows only matching files, with scores, attributes and h
   await page.getByText('Nothing matched.').waitFor();
 });
 
-test('detach a file from the store', async () => {
+step('detach a file from the store', async () => {
   await page.goto(`${system.baseUrl}/console/#/stores/${storeId}`);
   const row = page.locator('tr', { hasText: 'b-02.txt' });
   await row.getByRole('button', { name: /^Detach/ }).click();
@@ -219,7 +230,7 @@ test('detach a file from the store', async () => {
   await page.getByText('22 files: 22 completed').waitFor();
 });
 
-test('admin keys: create shows the secret once, revoke marks it revoked', async () => {
+step('admin keys: create shows the secret once, revoke marks it revoked', async () => {
   await nav('API keys').click();
   await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
   await page.getByLabel('Name', { exact: true }).fill('ci-reader');
@@ -240,7 +251,7 @@ test('admin keys: create shows the secret once, revoke marks it revoked', async 
   assert.equal(refused.status, 401);
 });
 
-test('on a narrow screen the store list fits without sideways scrolling', async () => {
+step('on a narrow screen the store list fits without sideways scrolling', async () => {
   await page.setViewportSize({ width: 375, height: 800 });
   await page.goto(`${system.baseUrl}/console/#/stores`);
   await page.locator(`tr[data-store-id="${storeId}"]`).waitFor();
@@ -250,6 +261,6 @@ test('on a narrow screen the store list fits without sideways scrolling', async 
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
-test('the page raised no script errors', () => {
+step('the page raised no script errors', async () => {
   assert.deepEqual(consoleErrors.filter(e => !/status of 401/.test(e)), []);
 });
