@@ -251,6 +251,29 @@ step('admin keys: create shows the secret once, revoke marks it revoked', async 
   assert.equal(refused.status, 401);
 });
 
+step('sign out, then sign in with the keyboard on behalf of another user: their own, empty view', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You are signed out.').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('quiver.console.key')), null);
+  await page.getByLabel('API key').focus();
+  await page.keyboard.type(system.apiKey);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'on_behalf_of');
+  await page.keyboard.type('alice');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Vector stores', level: 1 }).waitFor();
+  // The page's heading takes the focus after navigation.
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+  await page.getByText('Key …' + system.apiKey.slice(-4) + ' for alice').waitFor();
+  // Objects are scoped to the on-behalf-of user: alice sees none of the stores made without it.
+  await page.getByText('No vector stores yet.').waitFor();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').fill(system.apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator(`tr[data-store-id="${storeId}"]`).waitFor();
+});
+
 step('on a narrow screen the store list fits without sideways scrolling', async () => {
   await page.setViewportSize({ width: 375, height: 800 });
   await page.goto(`${system.baseUrl}/console/#/stores`);
