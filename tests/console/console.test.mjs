@@ -126,19 +126,29 @@ step('upload 20 files as one batch and watch it complete', async () => {
   await until(async () => (await page.locator('tr[data-file-id]').count()) === 20, '20 rows again');
 });
 
-step('a second small batch on another shelf', async () => {
+step('a second batch on another shelf, with a damaged file that fails with its reason', async () => {
   const first = await page.locator('.progress-area').getAttribute('data-batch-id');
-  await uploadBatch([0, 1, 2].map(i => doc('b', i)), 'shelf=b\nreviewed=true');
+  const broken = { name: 'broken.pdf', mimeType: 'application/pdf', buffer: Buffer.from('not a pdf at all') };
+  await uploadBatch([...[0, 1, 2].map(i => doc('b', i)), broken], 'shelf=b\nreviewed=true');
   await page.locator(`.progress-area[data-batch-status="completed"]:not([data-batch-id="${first}"])`).waitFor({ timeout: 60_000 });
   assert.equal(await count('completed'), 3);
-  await until(async () => (await page.locator('tr[data-file-id]').count()) === 23, '23 rows');
+  assert.equal(await count('failed'), 1);
+  await until(async () => (await page.locator('tr[data-file-id]').count()) === 24, '24 rows');
+
+  await page.getByLabel('Show').selectOption('failed');
+  await until(async () => (await page.locator('tr[data-file-id]').count()) === 1, 'one failed row');
+  const row = page.locator('tr[data-status="failed"]');
+  await row.getByText('broken.pdf').waitFor();
+  assert.match(await row.locator('td[data-label="Error"]').innerText(), /The PDF could not be read; it appears to be damaged\.[\s\S]*invalid_file/);
+  await page.getByLabel('Show').selectOption('');
+  await until(async () => (await page.locator('tr[data-file-id]').count()) === 24, '24 rows again');
 });
 
 step('the store list shows counts and usage; rename in place', async () => {
   await nav('Vector stores').click();
   const row = page.locator(`tr[data-store-id="${storeId}"]`);
   await row.waitFor();
-  assert.match(await row.innerText(), /23 files: 23 completed/);
+  assert.match(await row.innerText(), /24 files: 23 completed, 1 failed/);
   assert.doesNotMatch(await row.locator('td[data-label="Usage"]').innerText(), /^0 B$/);
   await row.getByRole('button', { name: /^Rename/ }).click();
   await row.getByLabel('New name').fill('Harbour notes');
@@ -226,8 +236,8 @@ step('detach a file from the store', async () => {
   const row = page.locator('tr', { hasText: 'b-02.txt' });
   await row.getByRole('button', { name: /^Detach/ }).click();
   await page.getByText('Detached “b-02.txt”.').waitFor();
-  await until(async () => (await page.locator('tr[data-file-id]').count()) === 22, '22 rows after detach');
-  await page.getByText('22 files: 22 completed').waitFor();
+  await until(async () => (await page.locator('tr[data-file-id]').count()) === 23, '23 rows after detach');
+  await page.getByText('23 files: 22 completed, 1 failed').waitFor();
 });
 
 step('admin keys: create shows the secret once, revoke marks it revoked', async () => {
