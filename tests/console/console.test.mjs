@@ -170,9 +170,16 @@ step('a batch in progress can be cancelled with one click', async () => {
   // The single worker is inside the held model: the batch is really running, not just queued.
   await until(() => system.embedder.inFlight >= 1, 'an embedding request in flight');
   await until(async () => (await count('in_progress')) === 12, 'in progress 12 on the page');
+  await shot('batch-in-progress');
+
+  // Reloading the page (or coming back to it) picks the running batch up again.
+  const batchId = await page.locator('.progress-area').getAttribute('data-batch-id');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Held store', level: 1 }).waitFor();
+  await page.locator(`.progress-area[data-batch-id="${batchId}"][data-batch-status="in_progress"]`).waitFor();
+  assert.equal(await count('in_progress'), 12);
   const cancel = page.getByRole('button', { name: 'Cancel batch' });
   assert.equal(await cancel.isEnabled(), true);
-  await shot('batch-in-progress');
 
   await cancel.click();
   await page.locator('.progress-area[data-batch-status="cancelled"]').waitFor();

@@ -165,6 +165,7 @@ export async function storePage(root, { params: [storeId], ctx }) {
   }
 
   // ---- upload and batch ------------------------------------------------------------------
+  const watchKey = `quiver.console.batch.${store.id}`;
   let chosen = [];
   let running = null; // { abort: AbortController, batchId, cancelled }
   const fileInput = h('input', { type: 'file', multiple: true, class: 'file-input', id: 'upload-files' });
@@ -217,18 +218,11 @@ export async function storePage(root, { params: [storeId], ctx }) {
       return;
     }
     say(slot, null);
-    progress.removeAttribute('data-batch-id');
-    progress.removeAttribute('data-batch-status');
     const files = chosen;
     running = { abort: new AbortController(), batchId: null, cancelled: false };
     startButton.disabled = true;
-    const cancelButton = h('button', { type: 'button', class: 'danger', onclick: () => cancel(cancelButton) }, 'Cancel batch');
-    const bar = h('progress', { max: files.length, value: 0, 'aria-label': 'Batch progress' });
-    const phase = h('p', { class: 'phase', role: 'status' }, `Uploading 0 of ${files.length} files…`);
-    const counts = h('dl', { class: 'counts' });
-    const problems = h('ul', { class: 'problems' });
-    mount(progress, h('h3', {}, 'Batch'), phase, bar, counts, problems, h('div', { class: 'actions' }, cancelButton));
-    renderCounts(counts, { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: files.length });
+    const panel = openPanel(files.length, `Uploading 0 of ${files.length} files…`);
+    const { cancelButton, bar, phase, problems } = panel;
 
     // 1. upload, a few at a time
     const ids = [];
@@ -274,10 +268,29 @@ export async function storePage(root, { params: [storeId], ctx }) {
       return finish(cancelButton);
     }
     running.batchId = batch.id;
+    sessionStorage.setItem(watchKey, batch.id);
+    await watch(batch, panel);
+  }
+
+  /** The batch panel: phase line, progress bar, per-status counts, problems, Cancel. */
+  function openPanel(total, text) {
+    progress.removeAttribute('data-batch-id');
+    progress.removeAttribute('data-batch-status');
+    const cancelButton = h('button', { type: 'button', class: 'danger', onclick: () => cancel(cancelButton) }, 'Cancel batch');
+    const bar = h('progress', { max: total, value: 0, 'aria-label': 'Batch progress' });
+    const phase = h('p', { class: 'phase', role: 'status' }, text);
+    const counts = h('dl', { class: 'counts' });
+    const problems = h('ul', { class: 'problems' });
+    mount(progress, h('h3', {}, 'Batch'), phase, bar, counts, problems, h('div', { class: 'actions' }, cancelButton));
+    renderCounts(counts, { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total });
+    return { cancelButton, bar, phase, counts, problems };
+  }
+
+  /** Polls the batch until every file is done (after a cancel: until nothing is in progress). */
+  async function watch(initial, { cancelButton, bar, phase, counts }) {
+    let batch = initial;
     progress.setAttribute('data-batch-id', batch.id);
     bar.max = batch.file_counts.total;
-
-    // 3. watch it until every file is done (after a cancel: until nothing is in progress)
     let lastFilesRefresh = 0;
     for (;;) {
       const c = batch.file_counts;
@@ -306,8 +319,25 @@ export async function storePage(root, { params: [storeId], ctx }) {
         return finish(cancelButton);
       }
     }
+    sessionStorage.removeItem(watchKey);
     announce(phase.textContent);
     finish(cancelButton);
+  }
+
+  // A batch started from this tab and still running (the page was left or reloaded): watch it again.
+  async function resumeWatching() {
+    const batchId = sessionStorage.getItem(watchKey);
+    if (!batchId) return;
+    const batch = await api.getBatch(store.id, batchId).catch(() => null);
+    if (!batch || batch.file_counts.in_progress === 0 || !ctx.alive()) {
+      sessionStorage.removeItem(watchKey);
+      return;
+    }
+    running = { abort: new AbortController(), batchId, cancelled: batch.status === 'cancelled' };
+    startButton.disabled = true;
+    const panel = openPanel(batch.file_counts.total, 'Watching the batch started earlier…');
+    if (running.cancelled) panel.cancelButton.disabled = true;
+    watch(batch, panel);
   }
 
   function renderCounts(dl, c) {
@@ -344,4 +374,5 @@ export async function storePage(root, { params: [storeId], ctx }) {
 
   renderSummary();
   await loadFiles();
+  await resumeWatching();
 }
