@@ -39,6 +39,7 @@ internal static class ServerRegistration
         app.UseExceptionHandler();
         app.UseStatusCodePages(context => ErrorResponses.WriteAsync(context.HttpContext, ErrorResponses.ForBareStatus(context.HttpContext)));
         app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
+        app.UseQuiverConsole();
 
         app.MapHealth();
         app.MapAuthentication();
