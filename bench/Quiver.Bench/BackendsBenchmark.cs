@@ -365,7 +365,7 @@ internal static partial class BackendsBenchmark
         static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
     }
 
-    private static string PostgresIndexName(int dims) => $"ix_chunks_hnsw_{dims}";
+    private static string PostgresIndexName(int dims) => PostgresVectorIndexes.NameFor(dims);
 
     /// <summary>
     /// The real composition (<see cref="QuiverCoreRegistration.AddQuiverCore"/>) without HTTP, with the

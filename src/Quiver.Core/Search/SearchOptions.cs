@@ -15,6 +15,15 @@ public sealed class SearchOptions
     /// </summary>
     public int HnswMinChunks { get; set; } = DefaultHnswMinChunks;
 
+    /// <summary>Default <see cref="PostgresHnswMinChunks"/> (docs/benchmarks.md, "PostgreSQL dense leg").</summary>
+    public const int DefaultPostgresHnswMinChunks = 20_000;
+
+    /// <summary>
+    /// PostgreSQL backend: a store with more than this many chunks is searched through pgvector's HNSW index (with
+    /// iterative scans); smaller stores by an exact scan of their vectors. Default 20,000.
+    /// </summary>
+    public int PostgresHnswMinChunks { get; set; } = DefaultPostgresHnswMinChunks;
+
     /// <summary>How often a changed HNSW graph is written to disk, at most, in seconds. Default 60.</summary>
     public int HnswSaveIntervalSeconds { get; set; } = 60;
 }

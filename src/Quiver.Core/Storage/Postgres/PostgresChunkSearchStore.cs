@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
 using Pgvector;
 using Quiver.Core.Search;
 using Quiver.Core.VectorStores;
@@ -6,32 +7,55 @@ using Quiver.Core.VectorStores;
 namespace Quiver.Core.Storage.Postgres;
 
 /// <summary>
-/// Search in PostgreSQL: dense retrieval with pgvector (cosine distance on
-/// <c>embedding::vector(N)</c>, served by the per-dimension HNSW partial index with iterative
-/// scans so a small store among large ones still gets min(N, k) rows; the planner picks an exact
-/// scan through <c>ix_chunks_file</c> when the store is small), and lexical retrieval by BM25 over the
+/// Search in PostgreSQL: dense retrieval with pgvector over the narrow <c>chunk_vectors</c> table (cosine
+/// distance on <c>embedding::vector(N)</c>: an exact scan of the store's vectors up to
+/// <see cref="SearchOptions.PostgresHnswMinChunks"/> chunks, above it the per-dimension HNSW partial index with iterative scans so
+/// the store still gets min(N, k) rows among other stores' vectors), and lexical retrieval by BM25 over the
 /// store's postings with the embedded backend's analysis and formula (<see cref="Fts5Analyzer"/>,
 /// <see cref="Bm25"/>; statistics kept by triggers, see the postings step of PostgresMigrations). A filter restricts both queries before
 /// their LIMIT as a SQL predicate on the chunk's file (<see cref="PostgresFilterSql"/>).
 /// </summary>
-internal sealed class PostgresChunkSearchStore(PostgresDatabase database) : IChunkSearchStore
+internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptions<SearchOptions> options) : IChunkSearchStore
 {
+    /// <summary>
+    /// Stores up to this many chunks are searched exactly (every vector of the store compared, found through
+    /// <c>ix_chunk_vectors_store</c>); larger ones through the HNSW index. Below it an exact scan of the narrow
+    /// vector table costs a few milliseconds and is exact; above it the scan grows linearly while the graph
+    /// does not (<see cref="SearchOptions.PostgresHnswMinChunks"/>).
+    /// </summary>
+    private readonly long _exactScanMaxChunks = options.Value.PostgresHnswMinChunks;
+
     /// <inheritdoc/>
     public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
         string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, AttributeFilter? filter, CancellationToken ct)
     {
-        // The dimension is the store's own (an integer from our schema), never client text.
-        var cast = $"vector({dimensions})";
-        var sql = $"""
-            SELECT id, 1 - (embedding::{cast} <=> @query::{cast}) FROM chunks
-            WHERE dims = {dimensions} AND vector_store_id = @store /*filter*/
-            ORDER BY embedding::{cast} <=> @query::{cast}
-            LIMIT @k
-            """;
         await using var connection = await database.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        // Iterative index scans keep walking the graph until LIMIT rows pass the WHERE clause.
-        await connection.Command("SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = 100", transaction).ExecuteNonQueryAsync(ct);
+        var size = await connection.Command("SELECT COALESCE((SELECT chunk_count FROM lexical_stores WHERE vector_store_id = @store), 0)", transaction)
+            .With("store", storeId).ExecuteScalarAsync(ct) is long n ? n : 0;
+        var exact = size <= _exactScanMaxChunks;
+
+        // The dimension is the store's own (an integer from our schema), never client text. The exact plan orders
+        // by an expression the HNSW index does not match, so the planner reads the store's rows and sorts them.
+        var cast = $"vector({dimensions})";
+        var distance = $"embedding::{cast} <=> @query::{cast}";
+        var sql = $"""
+            SELECT chunk_id, 1 - ({distance}) FROM chunk_vectors
+            WHERE dims = {dimensions} AND vector_store_id = @store /*filter*/
+            ORDER BY {(exact ? $"({distance}) + 0" : distance)}
+            LIMIT @k
+            """;
+        if (!exact)
+        {
+            // Iterative index scans keep walking the graph until LIMIT rows pass the WHERE clause. The planner's
+            // cost model prices the graph walk high and would often read the store's rows and sort them instead —
+            // the exact plan this size is meant to avoid — so sorting is priced out for this transaction.
+            await connection.Command(
+                    "SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = 100; SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off",
+                    transaction)
+                .ExecuteNonQueryAsync(ct);
+        }
+
         var results = new List<IReadOnlyList<SearchHit>>(queries.Count);
         foreach (var query in queries)
         {

@@ -131,8 +131,8 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
     }
 
     /// <summary>
-    /// Inserts the chunks in multi-statement batches (one round trip per <see cref="InsertBatchRows"/> rows) and
-    /// returns their ids in order.
+    /// Inserts the chunks in multi-statement batches (one round trip per <see cref="InsertBatchRows"/> rows), then their
+    /// vectors, and returns the chunk ids in order.
     /// </summary>
     private static async Task<long[]> InsertChunksAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, ClaimedJob job, IReadOnlyList<ChunkToPublish> chunks,
@@ -146,16 +146,14 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
             {
                 var chunk = chunks[i];
                 var command = new NpgsqlBatchCommand("""
-                    INSERT INTO chunks (vector_store_id, file_id, chunk_index, text, token_count, dims, embedding, lexical_length)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
+                    INSERT INTO chunks (vector_store_id, file_id, chunk_index, text, token_count, lexical_length)
+                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
                     """);
                 command.Parameters.Add(new NpgsqlParameter { Value = job.VectorStoreId, NpgsqlDbType = NpgsqlDbType.Text });
                 command.Parameters.Add(new NpgsqlParameter { Value = job.FileId, NpgsqlDbType = NpgsqlDbType.Text });
                 command.Parameters.Add(new NpgsqlParameter { Value = chunk.Index, NpgsqlDbType = NpgsqlDbType.Integer });
                 command.Parameters.Add(new NpgsqlParameter { Value = chunk.Text, NpgsqlDbType = NpgsqlDbType.Text });
                 command.Parameters.Add(new NpgsqlParameter { Value = chunk.TokenCount, NpgsqlDbType = NpgsqlDbType.Integer });
-                command.Parameters.Add(new NpgsqlParameter { Value = chunk.Embedding.Length, NpgsqlDbType = NpgsqlDbType.Integer });
-                command.Parameters.Add(new NpgsqlParameter { Value = new Vector(chunk.Embedding) });
                 command.Parameters.Add(new NpgsqlParameter { Value = analyzed[i].Length, NpgsqlDbType = NpgsqlDbType.Integer });
                 batch.BatchCommands.Add(command);
             }
@@ -170,6 +168,23 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                 }
             }
             while (await reader.NextResultAsync(ct));
+        }
+
+        // The vectors in their own narrow table, streamed with binary COPY.
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY chunk_vectors (chunk_id, vector_store_id, file_id, dims, embedding) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                await copy.StartRowAsync(ct);
+                await copy.WriteAsync(ids[i], NpgsqlDbType.Bigint, ct);
+                await copy.WriteAsync(job.VectorStoreId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(job.FileId, NpgsqlDbType.Text, ct);
+                await copy.WriteAsync(chunks[i].Embedding.Length, NpgsqlDbType.Integer, ct);
+                await copy.WriteAsync(new Vector(chunks[i].Embedding), ct);
+            }
+
+            await copy.CompleteAsync(ct);
         }
 
         return ids;

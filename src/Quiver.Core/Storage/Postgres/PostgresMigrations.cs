@@ -270,6 +270,28 @@ internal static class PostgresMigrations
         CREATE TRIGGER chunk_postings_delete AFTER DELETE ON chunk_postings
             REFERENCING OLD TABLE AS old_postings FOR EACH STATEMENT EXECUTE FUNCTION quiver_postings_terms();
         """,
+
+        // Vectors apart from text (issue 13): a chunk row held vector + text (+ tsvector), ~3.8 KB on
+        // SciFact, past the 2 KB TOAST threshold, so pgvector's EXTERNAL storage moved every vector to the
+        // TOAST table and an exact scan fetched each one from there. `chunk_vectors` is narrow (a 384-d
+        // vector is 1.5 KB) and its vectors stay in the row (MAIN: inline unless a row cannot fit a page);
+        // exact scans read only vectors and the per-dimension HNSW indexes move here. Rows go with
+        // their chunk (ON DELETE CASCADE). The old chunks.embedding indexes are dropped with the column.
+        """
+        CREATE TABLE chunk_vectors (
+            chunk_id bigint PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE,
+            vector_store_id text COLLATE "C" NOT NULL,
+            file_id text COLLATE "C" NOT NULL,
+            dims integer NOT NULL,
+            embedding vector NOT NULL
+        );
+        ALTER TABLE chunk_vectors ALTER COLUMN embedding SET STORAGE MAIN;
+        INSERT INTO chunk_vectors (chunk_id, vector_store_id, file_id, dims, embedding)
+            SELECT id, vector_store_id, file_id, dims, embedding FROM chunks;
+        CREATE INDEX ix_chunk_vectors_store ON chunk_vectors (vector_store_id, dims, file_id);
+        ALTER TABLE chunks DROP COLUMN embedding;
+        ALTER TABLE chunks DROP COLUMN dims;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

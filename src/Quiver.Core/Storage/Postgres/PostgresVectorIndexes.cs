@@ -3,14 +3,14 @@ using System.Collections.Concurrent;
 namespace Quiver.Core.Storage.Postgres;
 
 /// <summary>
-/// HNSW indexes over the shared <c>chunks</c> table. The embedding column is untyped (stores have
+/// HNSW indexes over the shared <c>chunk_vectors</c> table. The embedding column is untyped (stores have
 /// different dimensions) and HNSW needs a fixed dimension, so there is one partial expression
 /// index per dimension in use: <c>USING hnsw ((embedding::vector(N)) vector_cosine_ops) WHERE dims = N</c>.
 /// A search must repeat the expression and the predicate to use it:
 /// <c>WHERE dims = N AND vector_store_id = @s ORDER BY embedding::vector(N) &lt;=&gt; @q</c>, with
 /// <c>SET LOCAL hnsw.iterative_scan = relaxed_order</c> so a small store among large ones still
-/// fills k; below a size threshold the search should be exact (<c>ix_chunks_file</c> finds the
-/// store's rows). Indexes are created when a store with a new dimension is created, under the
+/// fills k; below a size threshold the search is exact (<c>ix_chunk_vectors_store</c> finds the
+/// store's rows; see <c>PostgresChunkSearchStore</c>). Indexes are created when a store with a new dimension is created, under the
 /// migration advisory lock so concurrent processes do not race on the name.
 /// </summary>
 internal sealed class PostgresVectorIndexes(PostgresDatabase database)
@@ -18,7 +18,7 @@ internal sealed class PostgresVectorIndexes(PostgresDatabase database)
     private readonly ConcurrentDictionary<int, bool> _ensured = new();
 
     /// <summary>The index name for a dimension.</summary>
-    public static string NameFor(int dims) => $"ix_chunks_hnsw_{dims}";
+    public static string NameFor(int dims) => $"ix_chunk_vectors_hnsw_{dims}";
 
     /// <summary>Creates the HNSW index for <paramref name="dims"/> unless this process already knows it exists.</summary>
     public async Task EnsureAsync(int dims, CancellationToken ct)
@@ -48,7 +48,7 @@ internal sealed class PostgresVectorIndexes(PostgresDatabase database)
             // No command timeout: over existing rows the build takes tens of seconds (28.7 s for 100k),
             // past Npgsql's 30 s default on a busy machine; the caller's token still cancels it.
             await using var build = connection.Command(
-                $"CREATE INDEX IF NOT EXISTS {NameFor(dims)} ON chunks USING hnsw ((embedding::vector({dims})) vector_cosine_ops) WHERE dims = {dims}",
+                $"CREATE INDEX IF NOT EXISTS {NameFor(dims)} ON chunk_vectors USING hnsw ((embedding::vector({dims})) vector_cosine_ops) WHERE dims = {dims}",
                 transaction);
             build.CommandTimeout = 0;
             await build.ExecuteNonQueryAsync(ct);
