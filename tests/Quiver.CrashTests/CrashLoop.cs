@@ -79,7 +79,9 @@ internal sealed class CrashLoop(ServerProcess server, QuiverApi api, Random rand
                 await KillAsync(moment, round);
             }
 
+            var restart = Stopwatch.StartNew();
             await server.StartAsync(api.Http, ct);
+            log.WriteLine($"  {_clock.Elapsed.TotalSeconds,6:F1} s  restarted in {restart.Elapsed.TotalSeconds:F1} s");
         }
 
         // Whatever is left over is attached too, so that everything uploaded ends up checked.
@@ -91,11 +93,13 @@ internal sealed class CrashLoop(ServerProcess server, QuiverApi api, Random rand
         return storeId;
     }
 
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
     private async Task KillAsync(KillMoment moment, int round)
     {
         await server.KillAsync();
         Kills[moment] = Kills.GetValueOrDefault(moment) + 1;
-        log.WriteLine($"  round {round}: kill #{TotalKills} {moment}");
+        log.WriteLine($"  {_clock.Elapsed.TotalSeconds,6:F1} s  round {round}: kill #{TotalKills} {moment}");
     }
 
     /// <summary>Uploads small text files (4 at a time), each with a unique phrase; successful ones join <paramref name="pending"/>.</summary>
