@@ -6,7 +6,7 @@ namespace Quiver.CrashTests;
 
 /// <summary>
 /// The SQLite data directory on a small tmpfs (needs root for <c>mount</c>; skipped otherwise): uploads until the
-/// disk is full must each get a clean error envelope (4xx/5xx, no dropped connection, no stack trace or path), the
+/// disk is full must each get a clean error envelope (5xx, a server fault, not the client's; no dropped connection, no stack trace or path), the
 /// server stays up and readable, and once space returns (remount larger) it works again with every invariant intact.
 /// </summary>
 internal static class DiskFull
@@ -172,6 +172,11 @@ internal static class DiskFull
         if (status < 400 || message is null || type is null)
         {
             failures.Add($"{what}: {status} without the error envelope: {body?.ToJsonString()}");
+        }
+        else if (status < 500)
+        {
+            // The disk is the server's problem: a 4xx (e.g. 400 invalid_multipart) would tell the client its request was wrong.
+            failures.Add($"{what}: disk full answered as a client error {status}: {body?.ToJsonString()}");
         }
         else if (message.Contains("/tmp", StringComparison.Ordinal) || message.Contains(" at ", StringComparison.Ordinal) || message.Contains("Exception", StringComparison.Ordinal))
         {
