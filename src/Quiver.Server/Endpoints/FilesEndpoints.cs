@@ -173,18 +173,71 @@ internal static class FilesEndpoints
 
     private static async Task<StagedBlob> StageAsync(IBlobStore blobs, Stream body, long maxBytes, CancellationToken ct)
     {
+        // Only a failure to READ the body is the client's; a failure to write it (disk full: found by the crash
+        // loop's disk-full scenario, which got 400 invalid_multipart for ENOSPC) is the server's and stays a 500.
         try
         {
-            return await blobs.StageAsync(body, maxBytes, ct);
+            return await blobs.StageAsync(new ClientBodyStream(body), maxBytes, ct);
         }
-        catch (BadHttpRequestException)
-        {
-            throw; // e.g. Kestrel's body size limit: mapped to 413 by the exception handler.
-        }
-        catch (IOException)
+        catch (ClientBodyException)
         {
             throw ApiErrors.BadRequest("The multipart/form-data body is malformed or truncated.", "file", "invalid_multipart");
         }
+    }
+
+    /// <summary>A read failure of the request body (truncated or malformed upload), told apart from storage failures.</summary>
+    private sealed class ClientBodyException(IOException inner) : Exception(inner.Message, inner);
+
+    /// <summary>The request body as the blob store reads it; its read failures become <see cref="ClientBodyException"/>
+    /// (Kestrel's <see cref="BadHttpRequestException"/>, e.g. the body size limit, passes through for its own status).</summary>
+    private sealed class ClientBodyStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await inner.ReadAsync(buffer, cancellationToken);
+            }
+            catch (IOException e) when (e is not BadHttpRequestException)
+            {
+                throw new ClientBodyException(e);
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                return inner.Read(buffer, offset, count);
+            }
+            catch (IOException e) when (e is not BadHttpRequestException)
+            {
+                throw new ClientBodyException(e);
+            }
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static async Task<MultipartSection?> ReadSectionAsync(MultipartReader reader, CancellationToken ct)
