@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Quiver.Core.Access;
 using Quiver.Core.Files;
 using Quiver.Core.Paging;
 using Quiver.Core.Tenancy;
@@ -11,8 +12,8 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
     private const string Columns = "id, project, owner, filename, purpose, bytes, content_type, created_at";
 
     private static readonly SqliteKeysetQuery AllFiles = new(
-        $"SELECT {Columns} FROM files WHERE project = @project AND owner = @owner",
-        "SELECT created_at FROM files WHERE project = @project AND owner = @owner AND id = @cursor",
+        $"SELECT {Columns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}",
+        $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
         "created_at", "id");
 
     private static readonly SqliteKeysetQuery FilesWithPurpose = AllFiles with
