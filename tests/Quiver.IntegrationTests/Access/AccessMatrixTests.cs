@@ -122,7 +122,7 @@ public abstract class AccessMatrixContract<TFactory>(TFactory factory) : IClassF
         var hiddenBody = await hidden.Content.ReadAsStringAsync(Ct);
         Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
         Assert.Equal(
-            $$"""{"error":{"message":"No vector store found with id '{{world.StoreId}}'.","type":"invalid_request_error","param":"vector_store_id","code":null}}""",
+            $$$"""{"error":{"message":"No vector store found with id '{{{world.StoreId}}}'.","type":"invalid_request_error","param":"vector_store_id","code":null}}""",
             hiddenBody);
 
         var reader = AccessTestKit.NewUserId("reader");
@@ -130,7 +130,7 @@ public abstract class AccessMatrixContract<TFactory>(TFactory factory) : IClassF
         using var denied = await factory.As(reader).DeleteAsync($"/v1/vector_stores/{world.StoreId}", Ct);
         Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
         Assert.Equal(
-            $$"""{"error":{"message":"You hold the 'reader' role on vector_store '{{world.StoreId}}', but this operation needs 'owner'. Ask an owner of the resource to grant it.","type":"permission_error","param":null,"code":"insufficient_role"}}""",
+            $$$"""{"error":{"message":"You hold the 'reader' role on vector_store '{{{world.StoreId}}}', but this operation needs 'owner'. Ask an owner of the resource to grant it.","type":"permission_error","param":null,"code":"insufficient_role"}}""",
             await denied.Content.ReadAsStringAsync(Ct));
 
         // The denied delete changed nothing.

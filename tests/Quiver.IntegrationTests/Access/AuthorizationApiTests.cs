@@ -264,7 +264,7 @@ public abstract class AuthorizationApiContract<TFactory>(TFactory factory) : ICl
         { "POST", "grant", """{"resourceType":"bucket","resourceId":"b1","userId":"u","role":"reader"}""", "resourceType", "invalid_value" },
         { "POST", "grant", """{"resourceType":"vector_store","resourceId":"{store}","userId":"u","role":"admin"}""", "role", "invalid_value" },
         { "POST", "grant", """{"resourceType":"vector_store","resourceId":"{store}","userId":"bad user!","role":"reader"}""", "userId", "invalid_value" },
-        { "POST", "grant", """{"resourceType":"vector_store","resourceId":"{store}","userId":"""" + "\"" + new string('u', 170) + "\"" + ""","role":"reader"}""", "userId", "string_above_max_length" },
+        { "POST", "grant", "{\"resourceType\":\"vector_store\",\"resourceId\":\"{store}\",\"userId\":\"" + new string('u', 170) + "\",\"role\":\"reader\"}", "userId", "string_above_max_length" },
         { "POST", "grant", """{"resourceType":"vector_store","resourceId":"vs/../x","userId":"u","role":"reader"}""", "resourceId", "invalid_value" },
         { "POST", "grant", """{"resourceType":"vector_store","resourceId":"*","userId":"u","role":"reader"}""", "resourceId", "invalid_value" },
         { "POST", "grant", """{"resourceType":"vector_store","userId":"u","role":"reader"}""", "resourceId", "missing_required_parameter" },
