@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Quiver.Core.Access;
+using Quiver.Core.Errors;
+using Quiver.Core.Hosting;
 using Quiver.Core.Storage.Postgres;
 using Quiver.Core.Storage.Sqlite;
 using Quiver.Core.Tenancy;
@@ -91,7 +92,7 @@ public static class AccessBenchmark
             var alice = new Principal(project, "alice");
             var checker = app.Services.GetRequiredService<AccessChecker>();
             var check = await TimeAsync(iterations, i => checker.RequireAsync(
-                alice, ResourceTypes.VectorStore, ids[i % stores], ResourceRole.Reader, () => new InvalidOperationException(), CancellationToken.None));
+                alice, ResourceTypes.VectorStore, ids[i % stores], ResourceRole.Reader, () => ApiErrors.NotFound("missing"), CancellationToken.None));
 
             Func<Task<DbConnection>> open = pg is null
                 ? async () => await app.Services.GetRequiredService<SqliteDatabase>().OpenAsync(CancellationToken.None)
