@@ -24,6 +24,16 @@ internal static class GrantSql
         $"{alias}project = @project AND ({alias}owner = @owner OR {alias}id IN (SELECT g.resource_id FROM resource_grants g " +
         $"WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id IN (@owner, '*')))";
 
+    /// <summary>The owner-only form of <see cref="VisibleTo"/>, for a principal with no grant of the type (the common case, and an index walk).</summary>
+    public static string Owned(string alias) => $"{alias}project = @project AND {alias}owner = @owner";
+
+    /// <summary>
+    /// A row when any grant of the type reaches <c>@owner</c> or <c>*</c> in <c>@project</c>; lists take
+    /// the grant-aware predicate only then, since its OR cannot walk the (project, owner, created_at) index.
+    /// </summary>
+    public static string AnyGrant(string resourceType) =>
+        $"SELECT 1 FROM resource_grants WHERE project = @project AND resource_type = '{resourceType}' AND user_id IN (@owner, '*') LIMIT 1";
+
     /// <summary>The owner and the best grant for <c>@user</c> or <c>*</c> on <c>@id</c> in <c>@project</c>.</summary>
     public static string Find(string resourceType) => $"""
         SELECT r.owner,

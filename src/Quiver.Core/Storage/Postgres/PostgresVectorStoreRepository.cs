@@ -30,6 +30,11 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
         $"SELECT created_at FROM vector_stores WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "")} AND id = @cursor",
         "s.created_at", "s.id");
 
+    private static readonly PostgresKeysetQuery OwnStores = new(
+        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.Owned("s.")}",
+        $"SELECT created_at FROM vector_stores WHERE {GrantSql.Owned("")} AND id = @cursor",
+        "s.created_at", "s.id");
+
     private static readonly PostgresKeysetQuery StoreFiles = new(
         $"SELECT {FileColumns} FROM vector_store_files f WHERE f.vector_store_id = @store",
         "SELECT created_at FROM vector_store_files WHERE vector_store_id = @store AND file_id = @cursor",
@@ -109,7 +114,9 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
     public async Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return await Stores.PageAsync(connection, request,
+        var shared = await connection.Command(GrantSql.AnyGrant(ResourceTypes.VectorStore))
+            .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null;
+        return await (shared ? Stores : OwnStores).PageAsync(connection, request,
             c => c.With("@project", principal.Project).With("@owner", principal.User), MapStore, ct);
     }
 

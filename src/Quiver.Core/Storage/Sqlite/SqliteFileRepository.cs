@@ -21,6 +21,16 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
         Select = AllFiles.Select + " AND purpose = @purpose",
     };
 
+    private static readonly SqliteKeysetQuery OwnFiles = new(
+        $"SELECT {Columns} FROM files WHERE {GrantSql.Owned("")}",
+        $"SELECT created_at FROM files WHERE {GrantSql.Owned("")} AND id = @cursor",
+        "created_at", "id");
+
+    private static readonly SqliteKeysetQuery OwnFilesWithPurpose = OwnFiles with
+    {
+        Select = OwnFiles.Select + " AND purpose = @purpose",
+    };
+
     /// <inheritdoc/>
     public Task InsertAsync(FileRecord file, CancellationToken ct) =>
         database.WriteAsync(async (connection, transaction) =>
@@ -49,7 +59,15 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
     public async Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var query = purpose is null ? AllFiles : FilesWithPurpose;
+        var shared = await connection.Command(GrantSql.AnyGrant(ResourceTypes.File))
+            .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null;
+        var query = (shared, purpose is null) switch
+        {
+            (true, true) => AllFiles,
+            (true, false) => FilesWithPurpose,
+            (false, true) => OwnFiles,
+            (false, false) => OwnFilesWithPurpose,
+        };
         return await query.PageAsync(connection, request, command =>
         {
             command.With("@project", principal.Project).With("@owner", principal.User);
