@@ -18,7 +18,9 @@ switch (args.Length > 0 ? args[0] : "")
         return await BackendsBenchmark.RunAsync(args[1..]);
     case "load":
         return await LoadBenchmark.RunAsync(args[1..]);
+    case "access":
+        return await AccessBenchmark.RunAsync(args[1..]);
     default:
-        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, embedder, vectors, backends, load.");
+        Console.Error.WriteLine("Usage: Quiver.Bench <benchmark> [options]. Benchmarks: ingest, cancel, cancel-notify, retrieval, embedder, vectors, backends, load, access.");
         return 2;
 }

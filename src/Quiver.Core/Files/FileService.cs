@@ -1,3 +1,4 @@
+using Quiver.Core.Access;
 using Quiver.Core.Errors;
 using Quiver.Core.Extraction;
 using Quiver.Core.Ids;
@@ -6,7 +7,9 @@ using Quiver.Core.Tenancy;
 namespace Quiver.Core.Files;
 
 /// <summary>The Files use cases on top of the metadata repository and the blob store.</summary>
-internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGenerator ids, TimeProvider time, Ingestion.IngestionSignals signals)
+internal sealed class FileService(
+    IFileRepository files, IBlobStore blobs, IIdGenerator ids, TimeProvider time, Ingestion.IngestionSignals signals,
+    AccessChecker access, IGrantStore grants)
 {
     /// <summary>
     /// Turns a staged upload into a File: validates the request's fields, detects the type from the
@@ -59,14 +62,19 @@ internal sealed class FileService(IFileRepository files, IBlobStore blobs, IIdGe
         }
     }
 
-    /// <summary>The principal's file or a not-found error naming it.</summary>
-    public async Task<FileRecord> GetAsync(Principal principal, string fileId, CancellationToken ct) =>
-        await files.GetAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
+    /// <summary>The file when the principal holds a reader role on it (metadata and content), else not found / permission denied.</summary>
+    public async Task<FileRecord> GetAsync(Principal principal, string fileId, CancellationToken ct)
+    {
+        var owner = await access.RequireAsync(principal, ResourceTypes.File, fileId, ResourceRole.Reader, () => ApiErrors.FileNotFound(fileId), ct);
+        return await files.GetAsync(owner, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
+    }
 
-    /// <summary>Deletes the principal's file, detaches it everywhere and stops its in-flight work (D8), or a not-found error.</summary>
+    /// <summary>Deletes the file (owner role), detaches it everywhere and stops its in-flight work (D8), or a not-found error.</summary>
     public async Task DeleteAsync(Principal principal, string fileId, CancellationToken ct)
     {
-        var stores = await files.DeleteAsync(principal, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
+        var owner = await access.RequireAsync(principal, ResourceTypes.File, fileId, ResourceRole.Owner, () => ApiErrors.FileNotFound(fileId), ct);
+        var stores = await files.DeleteAsync(owner, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
+        await grants.DeleteAllAsync(principal.Project, ResourceTypes.File, fileId, ct);
         foreach (var store in stores)
         {
             signals.CancelRunning(store, fileId);

@@ -12,7 +12,7 @@ public interface IFileRepository
     /// <summary>The principal's file, or null when it does not exist or belongs to someone else.</summary>
     Task<FileRecord?> GetAsync(Principal principal, string fileId, CancellationToken ct);
 
-    /// <summary>A keyset page of the principal's files, optionally only one purpose.</summary>
+    /// <summary>A keyset page of the principal's files and those granted to its user or publicly, optionally only one purpose.</summary>
     /// <exception cref="Errors.ApiException">Invalid request when a cursor names no file of the principal.</exception>
     Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Quiver.Core.Access;
 using Quiver.Core.Chunking;
 using Quiver.Core.Embeddings;
 using Quiver.Core.Extraction;
@@ -44,6 +45,8 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<FileService>();
         services.TryAddSingleton<VectorStoreService>();
         services.TryAddSingleton<VectorStoreSearchService>();
+        services.TryAddSingleton<AccessChecker>();
+        services.TryAddSingleton<AuthorizationService>();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Issuer), "Quiver:Auth:Issuer must not be empty.")
             .Validate(o => o.Audiences.All(a => !string.IsNullOrWhiteSpace(a)), "Quiver:Auth:Audiences must not contain empty values.")
@@ -156,6 +159,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<ISigningKeyStore, PostgresSigningKeyStore>();
         services.TryAddSingleton<IRateLimiter, PostgresRateLimiter>();
         services.TryAddSingleton<IVectorStoreRepository, PostgresVectorStoreRepository>();
+        services.TryAddSingleton<IGrantStore, PostgresGrantStore>();
         services.TryAddSingleton<IIngestionJobStore, PostgresIngestionJobStore>();
         services.TryAddSingleton<IChunkSearchStore, PostgresChunkSearchStore>();
         services.TryAddSingleton<PostgresStorageInitializer>();
@@ -192,6 +196,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<ISigningKeyStore, SqliteSigningKeyStore>();
         services.TryAddSingleton<IRateLimiter, InMemoryRateLimiter>();
         services.TryAddSingleton<IVectorStoreRepository, SqliteVectorStoreRepository>();
+        services.TryAddSingleton<IGrantStore, SqliteGrantStore>();
         services.TryAddSingleton<IIngestionJobStore, SqliteIngestionJobStore>();
         services.TryAddSingleton<IChunkSearchStore, SqliteChunkSearchStore>();
         services.TryAddSingleton<SqliteStorageInitializer>();

@@ -1,3 +1,4 @@
+using Quiver.Core.Access;
 using Quiver.Core.Embeddings;
 using Quiver.Core.Tenancy;
 using Quiver.Core.VectorStores;
@@ -18,6 +19,7 @@ internal sealed class VectorStoreSearchService(
     IChunkSearchStore chunks,
     IEmbeddingModelRegistry models,
     StoreActivity activity,
+    AccessChecker access,
     TimeProvider time)
 {
     /// <summary>Candidates taken from each retriever before fusion: enough depth for rank fusion to matter.</summary>
@@ -26,7 +28,8 @@ internal sealed class VectorStoreSearchService(
     public async Task<SearchResult> SearchAsync(Principal principal, string storeId, SearchRequest request, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var store = activity.Apply(await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
+        var owner = await access.RequireAsync(principal, ResourceTypes.VectorStore, storeId, ResourceRole.Reader, () => VectorStoreErrors.StoreNotFound(storeId), ct);
+        var store = activity.Apply(await stores.GetStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
         if (store.IsExpired(now))
         {
             throw VectorStoreErrors.StoreExpired(storeId);

@@ -15,6 +15,7 @@ public interface IVectorStoreRepository
 
     Task<VectorStoreRecord?> GetStoreAsync(Principal principal, string storeId, CancellationToken ct);
 
+    /// <summary>The principal's stores and those granted to its user or publicly (see <see cref="Access.IGrantStore"/>).</summary>
     Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct);
 
     /// <summary>Applies an update; null when the store is not the principal's.</summary>
@@ -28,8 +29,8 @@ public interface IVectorStoreRepository
 
     /// <summary>
     /// Attaches files (creating a batch when <paramref name="batch"/> is given) in one transaction:
-    /// the store must be the principal's and not expired, every file must be the principal's,
-    /// and nothing is written otherwise. Re-attaching a file starts a new generation.
+    /// the store must be the principal's and not expired, every file must exist as its
+    /// <see cref="Attachment.FileOwner"/>'s, and nothing is written otherwise. Re-attaching a file starts a new generation.
     /// </summary>
     Task<AttachResult> AttachAsync(Principal principal, string storeId, IReadOnlyList<Attachment> attachments, NewBatch? batch, long now, CancellationToken ct);
 

@@ -57,7 +57,8 @@ public sealed record FileBatchRecord(string Id, string VectorStoreId, long Creat
 }
 
 /// <summary>One file to attach, with what applies to it.</summary>
-public sealed record Attachment(string FileId, AttributeMap Attributes, ChunkingSpec Chunking);
+/// <param name="FileOwner">The user who created the file (the caller holds a role on it); the attach checks the file still exists as theirs.</param>
+public sealed record Attachment(string FileId, AttributeMap Attributes, ChunkingSpec Chunking, string FileOwner);
 
 /// <summary>A file batch member as listed: the store file plus the member's own status.</summary>
 public sealed record BatchMemberRecord(VectorStoreFileRecord File, string MemberStatus);

@@ -1,3 +1,4 @@
+using Quiver.Core.Access;
 using Quiver.Core.Embeddings;
 using Quiver.Core.Errors;
 using Quiver.Core.Ids;
@@ -21,6 +22,8 @@ internal sealed class VectorStoreService(
     IIdGenerator ids,
     IngestionSignals signals,
     StoreActivity activity,
+    AccessChecker access,
+    IGrantStore grants,
     TimeProvider time)
 {
     public const int MaxNameLength = 256;
@@ -35,11 +38,12 @@ internal sealed class VectorStoreService(
         string? embeddingModel, IReadOnlyList<AttachRequest> files, CancellationToken ct)
     {
         var model = ResolveModel(embeddingModel);
+        var owners = await RequireFilesAsync(principal, files, ct);
         var now = Now;
         var store = new VectorStoreRecord(ids.NewId(IdPrefixes.VectorStore), principal.Project, principal.User, name, description, metadata,
             model.Info.Id, model.Info.Dimensions, expiresAfterDays, expiresAfterDays is { } d ? now + d * 86_400L : null,
             false, now, now, default, 0);
-        var created = await stores.CreateStoreAsync(store, [.. files.Select(f => Resolve(f, model))], ct);
+        var created = await stores.CreateStoreAsync(store, [.. files.Select(f => Resolve(f, model, owners))], ct);
         if (files.Count > 0)
         {
             signals.Wake();
@@ -49,8 +53,11 @@ internal sealed class VectorStoreService(
     }
 
     // Reads show activity not yet written (see StoreActivity).
-    public async Task<VectorStoreRecord> GetStoreAsync(Principal principal, string storeId, CancellationToken ct) =>
-        activity.Apply(await stores.GetStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
+    public async Task<VectorStoreRecord> GetStoreAsync(Principal principal, string storeId, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        return activity.Apply(await stores.GetStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
+    }
 
     public async Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct)
     {
@@ -58,12 +65,17 @@ internal sealed class VectorStoreService(
         return page with { Items = [.. page.Items.Select(activity.Apply)] };
     }
 
-    public async Task<VectorStoreRecord> UpdateStoreAsync(Principal principal, string storeId, VectorStoreUpdate update, CancellationToken ct) =>
-        activity.Apply(await stores.UpdateStoreAsync(principal, storeId, update, Now, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
+    public async Task<VectorStoreRecord> UpdateStoreAsync(Principal principal, string storeId, VectorStoreUpdate update, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        return activity.Apply(await stores.UpdateStoreAsync(owner, storeId, update, Now, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
+    }
 
     public async Task DeleteStoreAsync(Principal principal, string storeId, CancellationToken ct)
     {
-        var running = await stores.DeleteStoreAsync(principal, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Owner, ct);
+        var running = await stores.DeleteStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
+        await grants.DeleteAllAsync(principal.Project, ResourceTypes.VectorStore, storeId, ct);
         foreach (var fileId in running)
         {
             signals.CancelRunning(storeId, fileId);
@@ -84,14 +96,16 @@ internal sealed class VectorStoreService(
 
     private async Task<AttachResult> AttachAsync(Principal principal, string storeId, IReadOnlyList<AttachRequest> files, NewBatch? batch, CancellationToken ct)
     {
-        var store = await GetStoreAsync(principal, storeId, ct);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        var store = activity.Apply(await stores.GetStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
         if (store.IsExpired(Now))
         {
             throw VectorStoreErrors.StoreExpired(storeId);
         }
 
+        var fileOwners = await RequireFilesAsync(principal, files, ct);
         var model = ResolveModel(store.EmbeddingModel);
-        var result = await stores.AttachAsync(principal, storeId, [.. files.Select(f => Resolve(f, model))], batch, Now, ct);
+        var result = await stores.AttachAsync(owner, storeId, [.. files.Select(f => Resolve(f, model, fileOwners))], batch, Now, ct);
         foreach (var fileId in result.Superseded)
         {
             signals.CancelRunning(storeId, fileId);
@@ -101,18 +115,28 @@ internal sealed class VectorStoreService(
         return result;
     }
 
-    public async Task<VectorStoreFileRecord> GetFileAsync(Principal principal, string storeId, string fileId, CancellationToken ct) =>
-        await stores.GetFileAsync(principal, storeId, fileId, ct) ?? throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
+    public async Task<VectorStoreFileRecord> GetFileAsync(Principal principal, string storeId, string fileId, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        return await stores.GetFileAsync(owner, storeId, fileId, ct) ?? throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
+    }
 
-    public Task<Page<VectorStoreFileRecord>> ListFilesAsync(Principal principal, string storeId, string? status, ListRequest request, CancellationToken ct) =>
-        stores.ListFilesAsync(principal, storeId, status, request, ct);
+    public async Task<Page<VectorStoreFileRecord>> ListFilesAsync(Principal principal, string storeId, string? status, ListRequest request, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        return await stores.ListFilesAsync(owner, storeId, status, request, ct);
+    }
 
-    public async Task<VectorStoreFileRecord> UpdateFileAttributesAsync(Principal principal, string storeId, string fileId, AttributeMap attributes, CancellationToken ct) =>
-        await stores.UpdateFileAttributesAsync(principal, storeId, fileId, attributes, ct) ?? throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
+    public async Task<VectorStoreFileRecord> UpdateFileAttributesAsync(Principal principal, string storeId, string fileId, AttributeMap attributes, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        return await stores.UpdateFileAttributesAsync(owner, storeId, fileId, attributes, ct) ?? throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
+    }
 
     public async Task DetachFileAsync(Principal principal, string storeId, string fileId, CancellationToken ct)
     {
-        if (!await stores.DetachFileAsync(principal, storeId, fileId, ct))
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        if (!await stores.DetachFileAsync(owner, storeId, fileId, ct))
         {
             throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
         }
@@ -120,16 +144,23 @@ internal sealed class VectorStoreService(
         signals.CancelRunning(storeId, fileId);
     }
 
-    public async Task<ParsedContent> GetParsedContentAsync(Principal principal, string storeId, string fileId, CancellationToken ct) =>
-        await stores.GetParsedContentAsync(principal, storeId, fileId, ct) ?? throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
+    public async Task<ParsedContent> GetParsedContentAsync(Principal principal, string storeId, string fileId, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        return await stores.GetParsedContentAsync(owner, storeId, fileId, ct) ?? throw VectorStoreErrors.StoreFileNotFound(storeId, fileId);
+    }
 
-    public async Task<FileBatchRecord> GetBatchAsync(Principal principal, string storeId, string batchId, CancellationToken ct) =>
-        await stores.GetBatchAsync(principal, storeId, batchId, ct) ?? throw VectorStoreErrors.BatchNotFound(batchId);
+    public async Task<FileBatchRecord> GetBatchAsync(Principal principal, string storeId, string batchId, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        return await stores.GetBatchAsync(owner, storeId, batchId, ct) ?? throw VectorStoreErrors.BatchNotFound(batchId);
+    }
 
     /// <summary>D6: settles in one transaction, then stops the cancelled files' in-flight work here.</summary>
     public async Task<FileBatchRecord> CancelBatchAsync(Principal principal, string storeId, string batchId, CancellationToken ct)
     {
-        var result = await stores.CancelBatchAsync(principal, storeId, batchId, ct) ?? throw VectorStoreErrors.BatchNotFound(batchId);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        var result = await stores.CancelBatchAsync(owner, storeId, batchId, ct) ?? throw VectorStoreErrors.BatchNotFound(batchId);
         foreach (var fileId in result.CancelledFileIds)
         {
             signals.CancelRunning(storeId, fileId);
@@ -138,8 +169,34 @@ internal sealed class VectorStoreService(
         return result.Batch;
     }
 
-    public Task<Page<BatchMemberRecord>> ListBatchFilesAsync(Principal principal, string storeId, string batchId, string? status, ListRequest request, CancellationToken ct) =>
-        stores.ListBatchFilesAsync(principal, storeId, batchId, status, request, ct);
+    public async Task<Page<BatchMemberRecord>> ListBatchFilesAsync(Principal principal, string storeId, string batchId, string? status, ListRequest request, CancellationToken ct)
+    {
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        return await stores.ListBatchFilesAsync(owner, storeId, batchId, status, request, ct);
+    }
+
+    /// <summary>The store's owning principal when the caller holds <paramref name="role"/> on it (404 / 403 otherwise).</summary>
+    private Task<Principal> RequireStoreAsync(Principal principal, string storeId, ResourceRole role, CancellationToken ct) =>
+        access.RequireAsync(principal, ResourceTypes.VectorStore, storeId, role, () => VectorStoreErrors.StoreNotFound(storeId), ct);
+
+    /// <summary>
+    /// Attaching needs the reader role on each file (a file the caller cannot see is not found);
+    /// returns each file's owning user, which the repository checks the file against.
+    /// </summary>
+    private async Task<Dictionary<string, string>> RequireFilesAsync(Principal principal, IReadOnlyList<AttachRequest> files, CancellationToken ct)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (!owners.ContainsKey(file.FileId))
+            {
+                var owner = await access.RequireAsync(principal, ResourceTypes.File, file.FileId, ResourceRole.Reader, () => ApiErrors.FileNotFound(file.FileId), ct);
+                owners[file.FileId] = owner.User;
+            }
+        }
+
+        return owners;
+    }
 
     /// <summary>D9: <c>auto</c> or a configured <c>provider:model</c> id; anything else is an invalid request.</summary>
     private EmbeddingModel ResolveModel(string? requested)
@@ -152,6 +209,6 @@ internal sealed class VectorStoreService(
                 "embedding_model", "invalid_value");
     }
 
-    private static Attachment Resolve(AttachRequest file, EmbeddingModel model) =>
-        new(file.FileId, file.Attributes, file.Chunking.Resolve(model.Info.AutoChunkTokens, model.Info.AutoOverlapTokens));
+    private static Attachment Resolve(AttachRequest file, EmbeddingModel model, Dictionary<string, string> fileOwners) =>
+        new(file.FileId, file.Attributes, file.Chunking.Resolve(model.Info.AutoChunkTokens, model.Info.AutoOverlapTokens), fileOwners[file.FileId]);
 }

@@ -44,6 +44,7 @@ internal static class ServerRegistration
         app.MapHealth();
         app.MapAuthentication();
         app.MapAdmin();
+        app.MapAuthorization();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json").WithTitle("Quiver API"));
 

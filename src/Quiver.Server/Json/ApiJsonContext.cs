@@ -44,6 +44,8 @@ namespace Quiver.Server.Json;
 [JsonSerializable(typeof(ApiKeyDeleted))]
 [JsonSerializable(typeof(SigningKeyObject))]
 [JsonSerializable(typeof(SimpleList<SigningKeyObject>))]
+[JsonSerializable(typeof(AuthorizationCheckResponse))]
+[JsonSerializable(typeof(AuthorizationListResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -1,4 +1,5 @@
 using Npgsql;
+using Quiver.Core.Access;
 using Quiver.Core.Files;
 using Quiver.Core.Paging;
 using Quiver.Core.Tenancy;
@@ -11,13 +12,23 @@ internal sealed class PostgresFileRepository(PostgresDatabase database) : IFileR
     private const string Columns = "id, project, owner, filename, purpose, bytes, content_type, created_at";
 
     private static readonly PostgresKeysetQuery AllFiles = new(
-        $"SELECT {Columns} FROM files WHERE project = @project AND owner = @owner",
-        "SELECT created_at FROM files WHERE project = @project AND owner = @owner AND id = @cursor",
+        $"SELECT {Columns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}",
+        $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
         "created_at", "id");
 
     private static readonly PostgresKeysetQuery FilesWithPurpose = AllFiles with
     {
         Select = AllFiles.Select + " AND purpose = @purpose",
+    };
+
+    private static readonly PostgresKeysetQuery OwnFiles = new(
+        $"SELECT {Columns} FROM files WHERE {GrantSql.Owned("")}",
+        $"SELECT created_at FROM files WHERE {GrantSql.Owned("")} AND id = @cursor",
+        "created_at", "id");
+
+    private static readonly PostgresKeysetQuery OwnFilesWithPurpose = OwnFiles with
+    {
+        Select = OwnFiles.Select + " AND purpose = @purpose",
     };
 
     /// <inheritdoc/>
@@ -48,7 +59,15 @@ internal sealed class PostgresFileRepository(PostgresDatabase database) : IFileR
     public async Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var query = purpose is null ? AllFiles : FilesWithPurpose;
+        var shared = await connection.Command(GrantSql.AnyGrant(ResourceTypes.File))
+            .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null;
+        var query = (shared, purpose is null) switch
+        {
+            (true, true) => AllFiles,
+            (true, false) => FilesWithPurpose,
+            (false, true) => OwnFiles,
+            (false, false) => OwnFilesWithPurpose,
+        };
         return await query.PageAsync(connection, request, command =>
         {
             command.With("@project", principal.Project).With("@owner", principal.User);

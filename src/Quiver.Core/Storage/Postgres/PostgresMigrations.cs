@@ -292,6 +292,22 @@ internal static class PostgresMigrations
         ALTER TABLE chunks DROP COLUMN embedding;
         ALTER TABLE chunks DROP COLUMN dims;
         """,
+
+        // Role grants on files and vector stores (owner 3 > writer 2 > reader 1), within a
+        // project; user_id '*' is public. The primary key serves the per-request check of one
+        // resource, the second index the lists of what a user was granted.
+        """
+        CREATE TABLE resource_grants (
+            project text NOT NULL,
+            resource_type text NOT NULL,
+            resource_id text COLLATE "C" NOT NULL,
+            user_id text NOT NULL,
+            role integer NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (project, resource_type, resource_id, user_id, role)
+        );
+        CREATE INDEX ix_resource_grants_user ON resource_grants (project, resource_type, user_id, resource_id);
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

@@ -1,4 +1,5 @@
 using Npgsql;
+using Quiver.Core.Access;
 using Quiver.Core.Errors;
 using Quiver.Core.Paging;
 using Quiver.Core.Tenancy;
@@ -25,8 +26,13 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
         """;
 
     private static readonly PostgresKeysetQuery Stores = new(
-        $"SELECT {StoreColumns} FROM vector_stores s WHERE s.project = @project AND s.owner = @owner",
-        "SELECT created_at FROM vector_stores WHERE project = @project AND owner = @owner AND id = @cursor",
+        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "s.")}",
+        $"SELECT created_at FROM vector_stores WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "")} AND id = @cursor",
+        "s.created_at", "s.id");
+
+    private static readonly PostgresKeysetQuery OwnStores = new(
+        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.Owned("s.")}",
+        $"SELECT created_at FROM vector_stores WHERE {GrantSql.Owned("")} AND id = @cursor",
         "s.created_at", "s.id");
 
     private static readonly PostgresKeysetQuery StoreFiles = new(
@@ -108,7 +114,9 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
     public async Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return await Stores.PageAsync(connection, request,
+        var shared = await connection.Command(GrantSql.AnyGrant(ResourceTypes.VectorStore))
+            .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null;
+        return await (shared ? Stores : OwnStores).PageAsync(connection, request,
             c => c.With("@project", principal.Project).With("@owner", principal.User), MapStore, ct);
     }
 
@@ -228,7 +236,7 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
     }
 
     /// <summary>
-    /// Validates that every file is the principal's, then upserts the store-file rows (a new
+    /// Validates that every file still exists as its owner's (the service checked the caller's role on it), then upserts the store-file rows (a new
     /// generation each), their jobs and batch members. Returns files whose running work was superseded.
     /// </summary>
     private static async Task<IReadOnlyList<string>> AttachInTransactionAsync(
@@ -239,7 +247,7 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
         {
             // FOR SHARE: a concurrent delete of the file waits for this attach (and then detaches it), or wins and the file is not found.
             var exists = await connection.Command("SELECT 1 FROM files WHERE id = @id AND project = @project AND owner = @owner FOR SHARE", transaction)
-                .With("@id", attachment.FileId).With("@project", principal.Project).With("@owner", principal.User)
+                .With("@id", attachment.FileId).With("@project", principal.Project).With("@owner", attachment.FileOwner)
                 .ExecuteScalarAsync(ct);
             if (exists is null)
             {

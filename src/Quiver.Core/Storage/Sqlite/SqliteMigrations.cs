@@ -202,6 +202,22 @@ internal static class SqliteMigrations
         );
         CREATE UNIQUE INDEX ux_signing_keys_active ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
         """,
+
+        // Role grants on files and vector stores (owner 3 > writer 2 > reader 1), within a
+        // project; user_id '*' is public. The primary key serves the per-request check of one
+        // resource, the second index the lists of what a user was granted.
+        """
+        CREATE TABLE resource_grants (
+            project TEXT NOT NULL,
+            resource_type TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            role INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project, resource_type, resource_id, user_id, role)
+        );
+        CREATE INDEX ix_resource_grants_user ON resource_grants (project, resource_type, user_id, resource_id);
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Quiver.Core.Access;
 using Quiver.Core.Errors;
 using Quiver.Core.Paging;
 using Quiver.Core.Tenancy;
@@ -25,8 +26,13 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         """;
 
     private static readonly SqliteKeysetQuery Stores = new(
-        $"SELECT {StoreColumns} FROM vector_stores s WHERE s.project = @project AND s.owner = @owner",
-        "SELECT created_at FROM vector_stores WHERE project = @project AND owner = @owner AND id = @cursor",
+        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "s.")}",
+        $"SELECT created_at FROM vector_stores WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "")} AND id = @cursor",
+        "s.created_at", "s.id");
+
+    private static readonly SqliteKeysetQuery OwnStores = new(
+        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.Owned("s.")}",
+        $"SELECT created_at FROM vector_stores WHERE {GrantSql.Owned("")} AND id = @cursor",
         "s.created_at", "s.id");
 
     private static readonly SqliteKeysetQuery StoreFiles = new(
@@ -83,7 +89,9 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
     public async Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return await Stores.PageAsync(connection, request,
+        var shared = await connection.Command(GrantSql.AnyGrant(ResourceTypes.VectorStore))
+            .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null;
+        return await (shared ? Stores : OwnStores).PageAsync(connection, request,
             c => c.With("@project", principal.Project).With("@owner", principal.User), MapStore, ct);
     }
 
@@ -200,7 +208,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
     }
 
     /// <summary>
-    /// Validates that every file is the principal's, then upserts the store-file rows (a new
+    /// Validates that every file still exists as its owner's (the service checked the caller's role on it), then upserts the store-file rows (a new
     /// generation each), their jobs and batch members. Returns files whose running work was superseded.
     /// </summary>
     private static async Task<IReadOnlyList<string>> AttachInTransactionAsync(
@@ -210,7 +218,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         foreach (var attachment in attachments)
         {
             var exists = await connection.Command("SELECT 1 FROM files WHERE id = @id AND project = @project AND owner = @owner", transaction)
-                .With("@id", attachment.FileId).With("@project", principal.Project).With("@owner", principal.User)
+                .With("@id", attachment.FileId).With("@project", principal.Project).With("@owner", attachment.FileOwner)
                 .ExecuteScalarAsync(ct);
             if (exists is null)
             {

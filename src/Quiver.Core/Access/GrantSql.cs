@@ -1,0 +1,58 @@
+namespace Quiver.Core.Access;
+
+/// <summary>
+/// SQL fragments shared by both backends (plain SQL that SQLite and PostgreSQL read alike). The
+/// resource tables are <c>files</c> and <c>vector_stores</c>, each with <c>project</c> and
+/// <c>owner</c> (the creating user) columns.
+/// </summary>
+internal static class GrantSql
+{
+    /// <summary>The table that holds resources of a served type.</summary>
+    public static string Table(string resourceType) => resourceType switch
+    {
+        ResourceTypes.File => "files",
+        ResourceTypes.VectorStore => "vector_stores",
+        _ => throw new ArgumentOutOfRangeException(nameof(resourceType), resourceType, "Not a served resource type."),
+    };
+
+    /// <summary>
+    /// A predicate for list queries: the row is the principal's (<c>@project</c>, <c>@owner</c>) or
+    /// is granted to that user or publicly. <paramref name="alias"/> qualifies the resource columns
+    /// (e.g. <c>"s."</c>, or empty).
+    /// </summary>
+    public static string VisibleTo(string resourceType, string alias) =>
+        $"{alias}project = @project AND ({alias}owner = @owner OR {alias}id IN (SELECT g.resource_id FROM resource_grants g " +
+        $"WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id IN (@owner, '*')))";
+
+    /// <summary>The owner-only form of <see cref="VisibleTo"/>, for a principal with no grant of the type (the common case, and an index walk).</summary>
+    public static string Owned(string alias) => $"{alias}project = @project AND {alias}owner = @owner";
+
+    /// <summary>
+    /// A row when any grant of the type reaches <c>@owner</c> or <c>*</c> in <c>@project</c>; lists take
+    /// the grant-aware predicate only then, since its OR cannot walk the (project, owner, created_at) index.
+    /// </summary>
+    public static string AnyGrant(string resourceType) =>
+        $"SELECT 1 FROM resource_grants WHERE project = @project AND resource_type = '{resourceType}' AND user_id IN (@owner, '*') LIMIT 1";
+
+    /// <summary>The owner and the best grant for <c>@user</c> or <c>*</c> on <c>@id</c> in <c>@project</c>.</summary>
+    public static string Find(string resourceType) => $"""
+        SELECT r.owner,
+               (SELECT MAX(g.role) FROM resource_grants g
+                WHERE g.project = @project AND g.resource_type = @type AND g.resource_id = r.id AND g.user_id IN (@user, '*'))
+        FROM {Table(resourceType)} r
+        WHERE r.id = @id AND r.project = @project
+        """;
+
+    /// <summary>Owned and directly granted ids after <c>@after</c>, ascending, <c>@limit</c> of them.</summary>
+    public static string ListDirect(string resourceType) => $"""
+        SELECT id FROM (
+            SELECT id FROM {Table(resourceType)} WHERE project = @project AND owner = @user
+            UNION
+            SELECT resource_id AS id FROM resource_grants
+            WHERE project = @project AND resource_type = @type AND user_id = @user AND role >= @role
+        ) AS r
+        WHERE id > @after
+        ORDER BY id
+        LIMIT @limit
+        """;
+}
