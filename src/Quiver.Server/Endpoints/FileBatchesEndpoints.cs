@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Quiver.Core.Errors;
+using Quiver.Core.Idempotency;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
@@ -10,7 +10,6 @@ namespace Quiver.Server.Endpoints;
 /// <summary>File batches (MKA1 reference §3.13–3.16): create, retrieve, cancel, list files.</summary>
 internal static class FileBatchesEndpoints
 {
-    public const int MaxIdempotencyKeyLength = 255;
 
     public static RouteGroupBuilder MapFileBatches(this RouteGroupBuilder api, string namePrefix)
     {
@@ -24,18 +23,19 @@ internal static class FileBatchesEndpoints
 
     /// <summary>D7: exactly one of <c>file_ids</c> or <c>files</c>, 1..2000 unique visible files; all or nothing.</summary>
     private static async Task<Ok<FileBatchObject>> CreateFileBatchAsync(
-        RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, CancellationToken ct)
+        RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
         var storeId = PathIds.Store(vector_store_id);
+        var scope = $"vector_stores/{storeId}/file_batches";
         var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var idempotencyKey = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } key ? key : null;
-        if (idempotencyKey?.Length > MaxIdempotencyKeyLength)
-        {
-            throw ApiErrors.BadRequest($"The Idempotency-Key header is limited to {MaxIdempotencyKeyLength} characters.", "Idempotency-Key", "invalid_value");
-        }
-
+        var idempotencyKey = IdempotencyKeys.Read(request);
         var files = CreateFileBatchRequest.Parse(body);
+        // The batch row carries its key (a same-key retry is answered with that batch by the repository); the
+        // idempotency record adds the request hash, so the same key with another body is refused as elsewhere.
+        var hash = IdempotencyKeys.Hash(scope, body.GetRawText());
+        await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, idempotencyKey, hash, ct);
         var batch = await service.CreateBatchAsync(rc.Principal, storeId, files, idempotencyKey, ct);
+        await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, idempotencyKey, hash, batch.Id, ct);
         return TypedResults.Ok(FileBatchObject.From(batch, rc.Dialect));
     }
 

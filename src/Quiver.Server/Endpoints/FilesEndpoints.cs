@@ -8,6 +8,7 @@ using Microsoft.Net.Http.Headers;
 using Quiver.Core;
 using Quiver.Core.Errors;
 using Quiver.Core.Files;
+using Quiver.Core.Idempotency;
 using Quiver.Core.Ids;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
@@ -41,8 +42,10 @@ internal static class FilesEndpoints
     /// whole), reads <c>purpose</c> wherever it appears, then validates and commits.
     /// </summary>
     private static async Task<Ok<FileObject>> UploadFileAsync(
-        RequestContext rc, HttpRequest request, FileService service, IBlobStore blobs, IOptions<QuiverOptions> options, CancellationToken ct)
+        RequestContext rc, HttpRequest request, FileService service, IBlobStore blobs, IOptions<QuiverOptions> options,
+        IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
+        var key = IdempotencyKeys.Read(request);
         var maxBytes = options.Value.MaxUploadBytes;
         if (request.ContentLength > maxBytes + MultipartOverheadBytes)
         {
@@ -59,6 +62,7 @@ internal static class FilesEndpoints
         StagedBlob? staged = null;
         string? filename = null;
         string? purpose = null;
+        string? contentHash = null;
         try
         {
             MultipartSection? section;
@@ -79,7 +83,12 @@ internal static class FilesEndpoints
                     }
 
                     filename = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : disposition.FileName.Value;
-                    staged = await StageAsync(blobs, section.Body, maxBytes, ct);
+                    var hashing = new HashingReadStream(section.Body);
+                    await using (hashing)
+                    {
+                        staged = await StageAsync(blobs, hashing, maxBytes, ct);
+                        contentHash = hashing.HashHex();
+                    }
                 }
                 else if (string.Equals(name, "purpose", StringComparison.Ordinal))
                 {
@@ -92,10 +101,18 @@ internal static class FilesEndpoints
                 throw ApiErrors.BadRequest("Missing required parameter: 'file'. Send the file as a multipart part named 'file'.", "file", "missing_required_parameter");
             }
 
+            const string scope = "files";
+            var hash = IdempotencyKeys.Hash(scope, filename ?? "", purpose ?? "", contentHash!);
+            if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
+            {
+                return TypedResults.Ok(FileObject.From(await service.GetAsync(rc.Principal, replayed, ct)));
+            }
+
             // The service owns the staged blob from here on (it commits or discards it).
             var toCommit = staged;
             staged = null;
             var file = await service.CreateAsync(rc.Principal, filename, purpose, toCommit, ct);
+            await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, file.Id, ct);
             return TypedResults.Ok(FileObject.From(file));
         }
         finally

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Quiver.Core.Idempotency;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
@@ -23,11 +24,21 @@ internal static class VectorStoreFilesEndpoints
     }
 
     private static async Task<Ok<VectorStoreFileObject>> AttachFileAsync(
-        RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, CancellationToken ct)
+        RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
         var storeId = PathIds.Store(vector_store_id);
-        var attach = CreateVectorStoreFileRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
+        var scope = $"vector_stores/{storeId}/files";
+        var raw = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
+        var key = IdempotencyKeys.Read(request);
+        var attach = CreateVectorStoreFileRequest.Parse(raw);
+        var hash = IdempotencyKeys.Hash(scope, raw.GetRawText());
+        if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
+        {
+            return TypedResults.Ok(VectorStoreFileObject.From(await service.GetFileAsync(rc.Principal, storeId, replayed, ct), rc.Dialect));
+        }
+
         var file = await service.AttachFileAsync(rc.Principal, storeId, attach, ct);
+        await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, file.FileId, ct);
         return TypedResults.Ok(VectorStoreFileObject.From(file, rc.Dialect));
     }
 

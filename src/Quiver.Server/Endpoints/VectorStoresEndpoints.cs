@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quiver.Core.Errors;
+using Quiver.Core.Idempotency;
 using Quiver.Core.Ids;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
@@ -22,10 +23,20 @@ internal static class VectorStoresEndpoints
     }
 
     private static async Task<Ok<VectorStoreObject>> CreateVectorStoreAsync(
-        RequestContext rc, HttpRequest request, VectorStoreService service, TimeProvider time, CancellationToken ct)
+        RequestContext rc, HttpRequest request, VectorStoreService service, IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
-        var body = CreateVectorStoreRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: true, ct));
+        const string scope = "vector_stores";
+        var raw = await JsonBody.ReadObjectAsync(request, allowEmpty: true, ct);
+        var key = IdempotencyKeys.Read(request);
+        var body = CreateVectorStoreRequest.Parse(raw);
+        var hash = IdempotencyKeys.Hash(scope, raw.GetRawText());
+        if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
+        {
+            return TypedResults.Ok(VectorStoreObject.From(await service.GetStoreAsync(rc.Principal, replayed, ct), time.GetUtcNow().ToUnixTimeSeconds()));
+        }
+
         var store = await service.CreateStoreAsync(rc.Principal, body.Name, body.Description, body.Metadata, body.ExpiresAfterDays, body.EmbeddingModel, body.Files, ct);
+        await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, store.Id, ct);
         return TypedResults.Ok(VectorStoreObject.From(store, time.GetUtcNow().ToUnixTimeSeconds()));
     }
 
@@ -38,10 +49,12 @@ internal static class VectorStoresEndpoints
     }
 
     private static async Task<Ok<VectorStoreObject>> RetrieveVectorStoreAsync(
-        RequestContext rc, string vector_store_id, VectorStoreService service, TimeProvider time, CancellationToken ct)
+        RequestContext rc, string vector_store_id, VectorStoreService service, TimeProvider time, HttpResponse response, CancellationToken ct)
     {
         var store = await service.GetStoreAsync(rc.Principal, PathIds.Store(vector_store_id), ct);
-        return TypedResults.Ok(VectorStoreObject.From(store, time.GetUtcNow().ToUnixTimeSeconds()));
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        PollHint.Apply(response, store.Status(now));
+        return TypedResults.Ok(VectorStoreObject.From(store, now));
     }
 
     private static async Task<Ok<VectorStoreObject>> ModifyVectorStoreAsync(

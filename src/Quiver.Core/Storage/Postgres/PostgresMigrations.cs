@@ -184,6 +184,19 @@ internal static class PostgresMigrations
             PRIMARY KEY (key_id, window_seconds)
         );
         """,
+        // Idempotency-Key on store create, upload and attach (issue 15): one row per principal, scope and key.
+        """
+        CREATE TABLE idempotency_keys (
+            project text NOT NULL,
+            owner text NOT NULL,
+            scope text NOT NULL,
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            object_id text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (project, owner, scope, key)
+        );
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

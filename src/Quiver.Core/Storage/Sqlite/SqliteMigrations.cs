@@ -202,6 +202,19 @@ internal static class SqliteMigrations
         );
         CREATE UNIQUE INDEX ux_signing_keys_active ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
         """,
+        // Idempotency-Key on store create, upload and attach (issue 15): one row per principal, scope and key.
+        """
+        CREATE TABLE idempotency_keys (
+            project TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project, owner, scope, key)
+        );
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
