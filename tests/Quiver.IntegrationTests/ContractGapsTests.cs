@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Quiver.Core.Ingestion;
 using Quiver.IntegrationTests.Batches;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;
@@ -8,7 +11,8 @@ namespace Quiver.IntegrationTests;
 
 /// <summary>
 /// Contract gaps of issue 15 part 6 (docs/api-decisions.md): Idempotency-Key on store create, upload and attach;
-/// the poll hint on a store GET while files are in progress; the search page's paging fields.
+/// the poll hint on a store GET while files are in progress; the search page's paging fields; upload's
+/// <c>expires_after</c> and purpose <c>evals</c>, and file expiry.
 /// </summary>
 public abstract class ContractGapsContract<TFactory>(TFactory factory) : IClassFixture<TFactory>
     where TFactory : QuiverFactory, new()
@@ -172,6 +176,106 @@ public abstract class ContractGapsContract<TFactory>(TFactory factory) : IClassF
         var all = await client.PostJsonAsync($"{prefix}/vector_stores/{storeId}/search", """{"query":"quiver","max_num_results":50}""");
         Assert.Equal(3, all["data"]!.AsArray().Count);
         Assert.False((bool)all["has_more"]!);
+    }
+
+    private static MultipartFormDataContent ExpiringForm(string filename, string text, string? anchor, string? seconds, string purpose = "assistants")
+    {
+        var form = FileForm(filename, Encoding.UTF8.GetBytes(text), purpose);
+        if (anchor is not null)
+        {
+            form.Add(new StringContent(anchor), "expires_after[anchor]");
+        }
+
+        if (seconds is not null)
+        {
+            form.Add(new StringContent(seconds), "expires_after[seconds]");
+        }
+
+        return form;
+    }
+
+    [Theory]
+    [MemberData(nameof(Prefixes), MemberType = typeof(Api))]
+    public async Task Upload_refuses_an_invalid_expires_after(string prefix)
+    {
+        var client = factory.NewUser();
+        foreach (var (anchor, seconds, message) in new (string?, string?, string)[]
+        {
+            ("last_active_at", "3600", "Invalid 'expires_after[anchor]': expected 'created_at'."),
+            (null, "3600", "Invalid 'expires_after[anchor]': expected 'created_at'."),
+            ("created_at", "3599", "Invalid 'expires_after[seconds]': expected an integer from 3600 to 2592000."),
+            ("created_at", "2592001", "Invalid 'expires_after[seconds]': expected an integer from 3600 to 2592000."),
+            ("created_at", "1e4", "Invalid 'expires_after[seconds]': expected an integer from 3600 to 2592000."),
+            ("created_at", null, "Invalid 'expires_after[seconds]': expected an integer from 3600 to 2592000."),
+        })
+        {
+            using var response = await client.PostAsync($"{prefix}/files", ExpiringForm("a.txt", "x", anchor, seconds), Ct);
+            var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", "expires_after", "invalid_value");
+            Assert.Equal(message, (string?)error["error"]!["message"]);
+        }
+
+        Assert.Empty((await client.GetJsonAsync($"{prefix}/files")).Ids());
+        Assert.Equal(0, await factory.CountStagedBlobsAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(Prefixes), MemberType = typeof(Api))]
+    public async Task An_expiring_upload_answers_404_once_expired_and_is_swept_with_its_chunks(string prefix)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var local = new TFactory { ConfigureTestServices = services => services.AddSingleton<TimeProvider>(clock) }
+            // The background sweep runs once at start, then not again within the test (the 30-day maximum interval).
+            .With("Quiver:Ingestion:SweepIntervalSeconds", "2592000");
+        var client = local.NewUser();
+        JsonObjectOf uploaded;
+        using (var response = await client.PostAsync($"{prefix}/files", ExpiringForm("e.txt", "An expiring file about otters.", "created_at", "3600", "evals"), Ct))
+        {
+            uploaded = new(await response.ReadJsonAsync(HttpStatusCode.OK));
+        }
+
+        var fileId = uploaded.Id;
+        Assert.Equal("evals", (string?)uploaded.Json["purpose"]);
+        Assert.Equal((long)uploaded.Json["created_at"]! + 3600, (long?)uploaded.Json["expires_at"]);
+        Assert.Equal((long?)uploaded.Json["expires_at"], (long?)(await client.GetJsonAsync($"{prefix}/files/{fileId}"))["expires_at"]);
+        var keep = await client.UploadAsync(prefix, "k.txt", "A lasting file about beavers.");
+        Assert.Null((long?)keep["expires_at"]);
+        var keepId = (string)keep["id"]!;
+
+        var storeId = (string)(await client.CreateStoreAsync(prefix))["id"]!;
+        foreach (var id in new[] { fileId, keepId })
+        {
+            await client.AttachAsync(prefix, storeId, id);
+            Assert.Equal("completed", (string?)(await client.WaitForFileAsync(prefix, storeId, id))["status"]);
+        }
+
+        Assert.True(await local.CountChunksAsync(storeId, fileId) > 0);
+
+        clock.Advance(TimeSpan.FromSeconds(3600));
+
+        using (var response = await client.GetAsync($"{prefix}/files/{fileId}", Ct))
+        {
+            await response.AssertErrorAsync(HttpStatusCode.NotFound, "invalid_request_error", "file_id");
+        }
+
+        using (var response = await client.GetAsync($"{prefix}/files/{fileId}/content", Ct))
+        {
+            await response.AssertErrorAsync(HttpStatusCode.NotFound, "invalid_request_error", "file_id");
+        }
+
+        Assert.Equal([keepId], (await client.GetJsonAsync($"{prefix}/files")).Ids());
+
+        await local.Services.GetRequiredService<IngestionSweeper>().SweepOnceAsync(Ct);
+        Assert.Equal(0, await local.ScalarAsync("SELECT COUNT(*) FROM files WHERE id = @f", ("@f", fileId)));
+        Assert.Equal(0, await local.CountChunksAsync(storeId, fileId));
+        Assert.True(await local.CountChunksAsync(storeId, keepId) > 0);
+        Assert.False(await local.BlobExistsAsync(fileId));
+        Assert.Equal([keepId], (await client.GetJsonAsync($"{prefix}/vector_stores/{storeId}/files")).Ids());
+        Assert.Equal(1, (await client.GetJsonAsync($"{prefix}/vector_stores/{storeId}")).Count("total"));
+    }
+
+    private sealed record JsonObjectOf(System.Text.Json.Nodes.JsonObject Json)
+    {
+        public string Id => (string)Json["id"]!;
     }
 }
 

@@ -63,6 +63,8 @@ internal static class FilesEndpoints
         string? filename = null;
         string? purpose = null;
         string? contentHash = null;
+        string? expiresAnchor = null;
+        string? expiresSeconds = null;
         try
         {
             MultipartSection? section;
@@ -94,6 +96,14 @@ internal static class FilesEndpoints
                 {
                     purpose = await ReadFieldAsync(section, "purpose", ct);
                 }
+                else if (string.Equals(name, "expires_after[anchor]", StringComparison.Ordinal))
+                {
+                    expiresAnchor = await ReadFieldAsync(section, "expires_after", ct);
+                }
+                else if (string.Equals(name, "expires_after[seconds]", StringComparison.Ordinal))
+                {
+                    expiresSeconds = await ReadFieldAsync(section, "expires_after", ct);
+                }
             }
 
             if (staged is null)
@@ -101,8 +111,9 @@ internal static class FilesEndpoints
                 throw ApiErrors.BadRequest("Missing required parameter: 'file'. Send the file as a multipart part named 'file'.", "file", "missing_required_parameter");
             }
 
+            var expiresAfter = ParseExpiresAfter(expiresAnchor, expiresSeconds);
             const string scope = "files";
-            var hash = IdempotencyKeys.Hash(scope, filename ?? "", purpose ?? "", contentHash!);
+            var hash = IdempotencyKeys.Hash(scope, filename ?? "", purpose ?? "", expiresAfter?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", contentHash!);
             if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
             {
                 return TypedResults.Ok(FileObject.From(await service.GetAsync(rc.Principal, replayed, ct)));
@@ -111,7 +122,7 @@ internal static class FilesEndpoints
             // The service owns the staged blob from here on (it commits or discards it).
             var toCommit = staged;
             staged = null;
-            var file = await service.CreateAsync(rc.Principal, filename, purpose, toCommit, ct);
+            var file = await service.CreateAsync(rc.Principal, filename, purpose, toCommit, ct, expiresAfter);
             await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, file.Id, ct);
             return TypedResults.Ok(FileObject.From(file));
         }
@@ -169,6 +180,30 @@ internal static class FilesEndpoints
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.ContentSecurityPolicy = "sandbox";
         return TypedResults.Stream(content, file.ContentType);
+    }
+
+    /// <summary>
+    /// The form fields <c>expires_after[anchor]</c> and <c>expires_after[seconds]</c> (as the OpenAI SDKs send them):
+    /// both or neither; the anchor is <c>created_at</c> and the seconds an integer from one hour to 30 days.
+    /// </summary>
+    private static int? ParseExpiresAfter(string? anchor, string? seconds)
+    {
+        if (anchor is null && seconds is null)
+        {
+            return null;
+        }
+
+        if (anchor != "created_at")
+        {
+            throw ApiErrors.BadRequest("Invalid 'expires_after[anchor]': expected 'created_at'.", "expires_after", "invalid_value");
+        }
+
+        return int.TryParse(seconds, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && n is >= FileService.MinExpirySeconds and <= FileService.MaxExpirySeconds
+            ? n
+            : throw ApiErrors.BadRequest(
+                $"Invalid 'expires_after[seconds]': expected an integer from {FileService.MinExpirySeconds} to {FileService.MaxExpirySeconds}.",
+                "expires_after", "invalid_value");
     }
 
     private static string GetBoundary(string? contentType)

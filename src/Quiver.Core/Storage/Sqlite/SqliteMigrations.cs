@@ -215,6 +215,11 @@ internal static class SqliteMigrations
             PRIMARY KEY (project, owner, scope, key)
         );
         """,
+        // File expiry from upload's expires_after (issue 15): swept with the file's chunks once passed.
+        """
+        ALTER TABLE files ADD COLUMN expires_at INTEGER;
+        CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
