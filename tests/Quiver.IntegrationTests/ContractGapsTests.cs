@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Quiver.Core.Ingestion;
 using Quiver.IntegrationTests.Batches;
 using Quiver.IntegrationTests.Infrastructure;
+using Quiver.Tests.Extraction;
 using static Quiver.IntegrationTests.Infrastructure.Api;
 
 namespace Quiver.IntegrationTests;
@@ -271,6 +272,39 @@ public abstract class ContractGapsContract<TFactory>(TFactory factory) : IClassF
         Assert.False(await local.BlobExistsAsync(fileId));
         Assert.Equal([keepId], (await client.GetJsonAsync($"{prefix}/vector_stores/{storeId}/files")).Ids());
         Assert.Equal(1, (await client.GetJsonAsync($"{prefix}/vector_stores/{storeId}")).Count("total"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Prefixes), MemberType = typeof(Api))]
+    public async Task File_status_follows_its_ingestion(string prefix)
+    {
+        await using var local = new TFactory();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        local.Embedder.Gate = gate;
+        var client = local.NewUser();
+        var uploaded = await client.UploadAsync(prefix, "s.txt", "A file whose status is watched.");
+        Assert.Equal("processed", (string?)uploaded["status"]);
+        var fileId = (string)uploaded["id"]!;
+        Assert.Equal("processed", (string?)(await client.GetJsonAsync($"{prefix}/files/{fileId}"))["status"]);
+
+        var storeId = (string)(await client.CreateStoreAsync(prefix))["id"]!;
+        await client.AttachAsync(prefix, storeId, fileId);
+        var busy = await client.GetJsonAsync($"{prefix}/files/{fileId}");
+        Assert.Equal("uploaded", (string?)busy["status"]);
+        Assert.Null(busy["status_details"]);
+        Assert.Equal(["uploaded"], (await client.GetJsonAsync($"{prefix}/files")).AsObject()["data"]!.AsArray().Select(f => (string?)f!["status"]));
+
+        gate.SetResult();
+        await client.WaitForFileAsync(prefix, storeId, fileId);
+        Assert.Equal("processed", (string?)(await client.GetJsonAsync($"{prefix}/files/{fileId}"))["status"]);
+
+        var lockedId = await Ingestion.IngestionHelpers.UploadBytesAsync(client, "locked.pdf", PdfFixtures.Encrypted(), prefix);
+        await client.AttachAsync(prefix, storeId, lockedId);
+        var failed = await client.WaitForFileAsync(prefix, storeId, lockedId);
+        Assert.Equal("failed", (string?)failed["status"]);
+        var locked = await client.GetJsonAsync($"{prefix}/files/{lockedId}");
+        Assert.Equal("error", (string?)locked["status"]);
+        Assert.Equal((string?)failed["last_error"]!["message"], (string?)locked["status_details"]);
     }
 
     private sealed record JsonObjectOf(System.Text.Json.Nodes.JsonObject Json)

@@ -10,13 +10,16 @@ internal sealed class PostgresFileRepository(PostgresDatabase database, TimeProv
 {
     private const string Columns = "id, project, owner, filename, purpose, bytes, content_type, created_at, expires_at";
 
+    /// <summary>What readers select: the stored columns, then the status and its details (<see cref="FileStatuses"/>).</summary>
+    private const string ReadColumns = Columns + ", " + FileStatuses.SelectSql;
+
     /// <summary>Expired files are gone for readers at once; the sweeper deletes them soon after.</summary>
     private const string NotExpired = " AND (expires_at IS NULL OR expires_at > @now)";
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     private static readonly PostgresKeysetQuery AllFiles = new(
-        $"SELECT {Columns} FROM files WHERE project = @project AND owner = @owner" + NotExpired,
+        $"SELECT {ReadColumns} FROM files WHERE project = @project AND owner = @owner" + NotExpired,
         "SELECT created_at FROM files WHERE project = @project AND owner = @owner AND id = @cursor",
         "created_at", "id");
 
@@ -43,7 +46,7 @@ internal sealed class PostgresFileRepository(PostgresDatabase database, TimeProv
     {
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.Command(
-                $"SELECT {Columns} FROM files WHERE project = @project AND owner = @owner AND id = @id" + NotExpired)
+                $"SELECT {ReadColumns} FROM files WHERE project = @project AND owner = @owner AND id = @id" + NotExpired)
             .With("@project", principal.Project).With("@owner", principal.User).With("@id", fileId).With("@now", Now());
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Map(reader) : null;
@@ -90,7 +93,8 @@ internal sealed class PostgresFileRepository(PostgresDatabase database, TimeProv
 
     internal static FileRecord Map(NpgsqlDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-        reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetNullableInt64(8));
+        reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetNullableInt64(8),
+        reader.GetString(9), reader.GetString(9) == FileStatuses.Error ? reader.GetNullableString(10) : null);
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<(Principal Principal, string FileId)>> ListExpiredAsync(long now, int limit, CancellationToken ct)
