@@ -29,7 +29,7 @@ OUT=/tmp/quiver-fuzz-build
 rm -rf "$OUT"
 dotnet publish fuzz/Quiver.Fuzz -c Release -o "$OUT" -v quiet -nologo >/dev/null
 # Instrument our code and the third-party parsers it drives, so AFL sees coverage inside them too.
-for dll in Quiver.Core.dll UglyToad.PdfPig*.dll DocumentFormat.OpenXml*.dll AngleSharp.dll; do
+for dll in Quiver.Core.dll Quiver.Server.dll UglyToad.PdfPig*.dll DocumentFormat.OpenXml*.dll AngleSharp.dll; do
   for f in "$OUT"/$dll; do
     [ -f "$f" ] && "$TOOLS/sharpfuzz" "$f" >/dev/null
   done

@@ -31,6 +31,7 @@ using Quiver.Core.Storage.Postgres;
 using Quiver.Core.Tenancy;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
+using Quiver.Server.Contracts;
 
 using static Quiver.Bench.BenchSupport;
 

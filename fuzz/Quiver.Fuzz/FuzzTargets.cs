@@ -3,8 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Quiver.Core.Errors;
 using Quiver.Core.Extraction;
-using Quiver.Core.Search;
-using Quiver.Core.VectorStores;
+using Quiver.Server.Contracts;
 
 namespace Quiver.Fuzz;
 
@@ -27,8 +26,8 @@ public static class FuzzTargets
         ["csv"] = bytes => Extract(bytes, "input.csv"),
         ["text"] = bytes => Extract(bytes, "input.txt"),
         ["filter"] = bytes => ParseJson(bytes, element => FilterParser.Parse(element)),
-        ["chunking"] = bytes => ParseJson(bytes, element => ChunkingSpec.Parse(element, "chunking_strategy")),
-        ["attributes"] = bytes => ParseJson(bytes, element => AttributeMap.Parse(element, "attributes")),
+        ["chunking"] = bytes => ParseJson(bytes, element => ChunkingStrategyRequest.Parse(element, "chunking_strategy")),
+        ["attributes"] = bytes => ParseJson(bytes, element => AttributesParser.Parse(element, "attributes")),
     };
 
     // Tight enough that the fuzzer spends its time on many inputs, loose enough for every seed. Lazy: no

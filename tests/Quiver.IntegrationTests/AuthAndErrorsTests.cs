@@ -147,6 +147,10 @@ public sealed class UnhandledErrorTests : IAsyncLifetime
         public Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct) => throw Boom();
 
         public Task<IReadOnlyList<string>?> DeleteAsync(Principal principal, string fileId, CancellationToken ct) => throw Boom();
+
+        // The background sweeper calls this; it answers "none" so only request paths explode.
+        public Task<IReadOnlyList<(Principal Principal, string FileId)>> ListExpiredAsync(long now, int limit, CancellationToken ct) =>
+            Task.FromResult<IReadOnlyList<(Principal Principal, string FileId)>>([]);
     }
 }
 

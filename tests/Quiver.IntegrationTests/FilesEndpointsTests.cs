@@ -120,7 +120,7 @@ public abstract class FilesEndpointsContract<TFactory>(TFactory factory) : IClas
             await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", "purpose", "missing_required_parameter");
         }
 
-        using (var response = await client.PostAsync("/v1/files", FileForm("a.txt", "x"u8.ToArray(), purpose: "evals"), Ct))
+        using (var response = await client.PostAsync("/v1/files", FileForm("a.txt", "x"u8.ToArray(), purpose: "training"), Ct))
         {
             var error = await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", "purpose", "invalid_value");
             Assert.Contains("assistants", (string?)error["error"]!["message"]);

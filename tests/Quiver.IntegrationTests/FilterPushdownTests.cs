@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Quiver.Core.Search;
 using Quiver.Core.VectorStores;
 using Quiver.IntegrationTests.Infrastructure;
+using Quiver.Server.Contracts;
 
 namespace Quiver.IntegrationTests;
 

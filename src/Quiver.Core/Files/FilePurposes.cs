@@ -7,9 +7,9 @@ public static class FilePurposes
 {
     /// <summary>Purposes accepted on upload.</summary>
     public static readonly FrozenSet<string> Upload = FrozenSet.Create(StringComparer.Ordinal,
-        "assistants", "batch", "fine-tune", "vision", "user_data");
+        "assistants", "batch", "fine-tune", "vision", "user_data", "evals");
 
-    /// <summary>Purposes accepted as a list filter (the object enum also has <c>evals</c>).</summary>
+    /// <summary>Purposes accepted as a list filter.</summary>
     public static readonly FrozenSet<string> Filter = FrozenSet.Create(StringComparer.Ordinal,
         "assistants", "batch", "fine-tune", "vision", "user_data", "evals");
 }

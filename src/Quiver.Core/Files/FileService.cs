@@ -11,12 +11,18 @@ internal sealed class FileService(
     IFileRepository files, IBlobStore blobs, IIdGenerator ids, TimeProvider time, Ingestion.IngestionSignals signals,
     AccessChecker access, IGrantStore grants)
 {
+    /// <summary>Shortest <c>expires_after.seconds</c> on upload (one hour, as OpenAI).</summary>
+    public const int MinExpirySeconds = 3600;
+
+    /// <summary>Longest <c>expires_after.seconds</c> on upload (30 days, as OpenAI).</summary>
+    public const int MaxExpirySeconds = 2_592_000;
+
     /// <summary>
     /// Turns a staged upload into a File: validates the request's fields, detects the type from the
     /// first bytes and the name, moves the bytes under the new id and records the row. On any
     /// failure the staged bytes are discarded, so a rejected upload changes nothing.
     /// </summary>
-    public async Task<FileRecord> CreateAsync(Principal principal, string? filename, string? purpose, StagedBlob staged, CancellationToken ct)
+    public async Task<FileRecord> CreateAsync(Principal principal, string? filename, string? purpose, StagedBlob staged, CancellationToken ct, int? expiresAfterSeconds = null)
     {
         string? committedId = null;
         try
@@ -40,8 +46,9 @@ internal sealed class FileService(
             }
 
             var type = FileTypeDetector.Detect(name, staged.Head);
+            var now = time.GetUtcNow().ToUnixTimeSeconds();
             var file = new FileRecord(ids.NewId(IdPrefixes.File), principal.Project, principal.User, name, purpose,
-                staged.Length, type.MimeType, time.GetUtcNow().ToUnixTimeSeconds());
+                staged.Length, type.MimeType, now, now + expiresAfterSeconds);
             await blobs.CommitAsync(staged, file.Id, ct);
             committedId = file.Id;
             await files.InsertAsync(file, ct);
@@ -81,5 +88,30 @@ internal sealed class FileService(
         }
 
         await blobs.DeleteAsync(fileId, ct);
+    }
+
+    /// <summary>Deletes up to <paramref name="limit"/> expired files as a delete would (detached everywhere, chunks and bytes removed).</summary>
+    public async Task<int> DeleteExpiredAsync(int limit, CancellationToken ct)
+    {
+        var expired = await files.ListExpiredAsync(time.GetUtcNow().ToUnixTimeSeconds(), limit, ct);
+        var deleted = 0;
+        foreach (var (principal, fileId) in expired)
+        {
+            var stores = await files.DeleteAsync(principal, fileId, ct);
+            if (stores is null)
+            {
+                continue; // deleted by its owner meanwhile
+            }
+
+            foreach (var store in stores)
+            {
+                signals.CancelRunning(store, fileId);
+            }
+
+            await blobs.DeleteAsync(fileId, ct);
+            deleted++;
+        }
+
+        return deleted;
     }
 }

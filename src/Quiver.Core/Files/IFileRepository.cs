@@ -21,4 +21,7 @@ public interface IFileRepository
     /// store (D8). Returns the stores it was attached to, or null when there was no such file.
     /// </summary>
     Task<IReadOnlyList<string>?> DeleteAsync(Principal principal, string fileId, CancellationToken ct);
+
+    /// <summary>Up to <paramref name="limit"/> files whose <c>expires_at</c> is at or before <paramref name="now"/>, oldest first.</summary>
+    Task<IReadOnlyList<(Principal Principal, string FileId)>> ListExpiredAsync(long now, int limit, CancellationToken ct);
 }

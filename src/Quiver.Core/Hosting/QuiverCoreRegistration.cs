@@ -8,6 +8,7 @@ using Quiver.Core.Chunking;
 using Quiver.Core.Embeddings;
 using Quiver.Core.Extraction;
 using Quiver.Core.Files;
+using Quiver.Core.Idempotency;
 using Quiver.Core.Ingestion;
 using Quiver.Core.Ids;
 using Quiver.Core.Keys;
@@ -162,6 +163,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IGrantStore, PostgresGrantStore>();
         services.TryAddSingleton<IIngestionJobStore, PostgresIngestionJobStore>();
         services.TryAddSingleton<IChunkSearchStore, PostgresChunkSearchStore>();
+        services.TryAddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
         services.TryAddSingleton<PostgresStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<PostgresStorageInitializer>());
@@ -199,6 +201,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IGrantStore, SqliteGrantStore>();
         services.TryAddSingleton<IIngestionJobStore, SqliteIngestionJobStore>();
         services.TryAddSingleton<IChunkSearchStore, SqliteChunkSearchStore>();
+        services.TryAddSingleton<IIdempotencyStore, SqliteIdempotencyStore>();
         services.TryAddSingleton<SqliteStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<SqliteStorageInitializer>());

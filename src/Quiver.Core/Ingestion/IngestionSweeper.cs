@@ -8,15 +8,18 @@ namespace Quiver.Core.Ingestion;
 /// <summary>
 /// Periodic housekeeping: the watchdog that fails jobs running past their deadline with
 /// <c>server_error</c> (and stops their work here), and the sweeper that marks stores whose
-/// <c>expires_at</c> has passed as expired (D12).
+/// <c>expires_at</c> has passed as expired (D12), and deletes files past their upload <c>expires_after</c>.
 /// </summary>
 internal sealed partial class IngestionSweeper(
     IIngestionJobStore jobs,
     IngestionSignals signals,
+    Files.FileService fileService,
     TimeProvider time,
     IOptions<IngestionOptions> options,
     ILogger<IngestionSweeper> logger) : BackgroundService
 {
+    private const int ExpiredFilesPerSweep = 500;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(Math.Max(1, options.Value.SweepIntervalSeconds));
@@ -56,7 +59,17 @@ internal sealed partial class IngestionSweeper(
         {
             LogExpired(logger, expired);
         }
+
+        // Files past their upload expires_after: removed with their chunks, a bounded number per pass.
+        var files = await fileService.DeleteExpiredAsync(ExpiredFilesPerSweep, ct);
+        if (files > 0)
+        {
+            LogExpiredFiles(logger, files);
+        }
     }
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Information, Message = "Deleted {Count} expired files")]
+    private static partial void LogExpiredFiles(ILogger logger, int count);
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Watchdog failed {FileId} in {VectorStoreId}: past its deadline")]
     private static partial void LogOverdue(ILogger logger, string fileId, string vectorStoreId);

@@ -4,7 +4,7 @@ namespace Quiver.Core.Search;
 
 /// <summary>
 /// A parsed, validated attribute filter (D11). It is evaluated in memory over a store's files, never
-/// translated to SQL, so keys and values are only ever data. Build one with <see cref="FilterParser.Parse"/>.
+/// translated to SQL, so keys and values are only ever data. The server builds one from the request (<c>Quiver.Server.Contracts.FilterParser</c>).
 /// </summary>
 internal abstract class AttributeFilter
 {

@@ -15,7 +15,7 @@ public sealed record FileObject(
     string? StatusDetails)
 {
     internal static FileObject From(FileRecord file) =>
-        new(file.Id, "file", file.Bytes, file.CreatedAt, file.Filename, file.Purpose, null, "processed", null);
+        new(file.Id, "file", file.Bytes, file.CreatedAt, file.Filename, file.Purpose, file.ExpiresAt, file.Status, file.StatusDetails);
 }
 
 /// <summary>Answer to a File delete.</summary>

@@ -8,6 +8,7 @@ using Microsoft.Net.Http.Headers;
 using Quiver.Core;
 using Quiver.Core.Errors;
 using Quiver.Core.Files;
+using Quiver.Core.Idempotency;
 using Quiver.Core.Ids;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
@@ -41,8 +42,10 @@ internal static class FilesEndpoints
     /// whole), reads <c>purpose</c> wherever it appears, then validates and commits.
     /// </summary>
     private static async Task<Ok<FileObject>> UploadFileAsync(
-        RequestContext rc, HttpRequest request, FileService service, IBlobStore blobs, IOptions<QuiverOptions> options, CancellationToken ct)
+        RequestContext rc, HttpRequest request, FileService service, IBlobStore blobs, IOptions<QuiverOptions> options,
+        IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
+        var key = IdempotencyKeys.Read(request);
         var maxBytes = options.Value.MaxUploadBytes;
         if (request.ContentLength > maxBytes + MultipartOverheadBytes)
         {
@@ -59,6 +62,9 @@ internal static class FilesEndpoints
         StagedBlob? staged = null;
         string? filename = null;
         string? purpose = null;
+        string? contentHash = null;
+        string? expiresAnchor = null;
+        string? expiresSeconds = null;
         try
         {
             MultipartSection? section;
@@ -79,11 +85,24 @@ internal static class FilesEndpoints
                     }
 
                     filename = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : disposition.FileName.Value;
-                    staged = await StageAsync(blobs, section.Body, maxBytes, ct);
+                    var hashing = new HashingReadStream(section.Body);
+                    await using (hashing)
+                    {
+                        staged = await StageAsync(blobs, hashing, maxBytes, ct);
+                        contentHash = hashing.HashHex();
+                    }
                 }
                 else if (string.Equals(name, "purpose", StringComparison.Ordinal))
                 {
                     purpose = await ReadFieldAsync(section, "purpose", ct);
+                }
+                else if (string.Equals(name, "expires_after[anchor]", StringComparison.Ordinal))
+                {
+                    expiresAnchor = await ReadFieldAsync(section, "expires_after", ct);
+                }
+                else if (string.Equals(name, "expires_after[seconds]", StringComparison.Ordinal))
+                {
+                    expiresSeconds = await ReadFieldAsync(section, "expires_after", ct);
                 }
             }
 
@@ -92,10 +111,19 @@ internal static class FilesEndpoints
                 throw ApiErrors.BadRequest("Missing required parameter: 'file'. Send the file as a multipart part named 'file'.", "file", "missing_required_parameter");
             }
 
+            var expiresAfter = ParseExpiresAfter(expiresAnchor, expiresSeconds);
+            const string scope = "files";
+            var hash = IdempotencyKeys.Hash(scope, filename ?? "", purpose ?? "", expiresAfter?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", contentHash!);
+            if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
+            {
+                return TypedResults.Ok(FileObject.From(await service.GetAsync(rc.Principal, replayed, ct)));
+            }
+
             // The service owns the staged blob from here on (it commits or discards it).
             var toCommit = staged;
             staged = null;
-            var file = await service.CreateAsync(rc.Principal, filename, purpose, toCommit, ct);
+            var file = await service.CreateAsync(rc.Principal, filename, purpose, toCommit, ct, expiresAfter);
+            await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, file.Id, ct);
             return TypedResults.Ok(FileObject.From(file));
         }
         finally
@@ -152,6 +180,30 @@ internal static class FilesEndpoints
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.ContentSecurityPolicy = "sandbox";
         return TypedResults.Stream(content, file.ContentType);
+    }
+
+    /// <summary>
+    /// The form fields <c>expires_after[anchor]</c> and <c>expires_after[seconds]</c> (as the OpenAI SDKs send them):
+    /// both or neither; the anchor is <c>created_at</c> and the seconds an integer from one hour to 30 days.
+    /// </summary>
+    private static int? ParseExpiresAfter(string? anchor, string? seconds)
+    {
+        if (anchor is null && seconds is null)
+        {
+            return null;
+        }
+
+        if (anchor != "created_at")
+        {
+            throw ApiErrors.BadRequest("Invalid 'expires_after[anchor]': expected 'created_at'.", "expires_after", "invalid_value");
+        }
+
+        return int.TryParse(seconds, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            && n is >= FileService.MinExpirySeconds and <= FileService.MaxExpirySeconds
+            ? n
+            : throw ApiErrors.BadRequest(
+                $"Invalid 'expires_after[seconds]': expected an integer from {FileService.MinExpirySeconds} to {FileService.MaxExpirySeconds}.",
+                "expires_after", "invalid_value");
     }
 
     private static string GetBoundary(string? contentType)

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Quiver.Core.Errors;
 using Quiver.Core.Search;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
@@ -11,11 +9,6 @@ namespace Quiver.Server.Endpoints;
 /// <summary>Vector store search (MKA1 reference §3.6, DECISIONS D10/D11).</summary>
 internal static class SearchEndpoints
 {
-    public const int MaxQueryLength = 4096;
-    public const int MaxQueries = 16;
-    public const int MaxResults = 50;
-    public const int DefaultResults = 10;
-
     public static RouteGroupBuilder MapSearch(this RouteGroupBuilder api, string namePrefix)
     {
         api.MapPost("/vector_stores/{vector_store_id}/search", SearchVectorStoreAsync)
@@ -28,95 +21,10 @@ internal static class SearchEndpoints
     {
         var storeId = PathIds.Store(vector_store_id);
         var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var result = await search.SearchAsync(rc.Principal, storeId, Parse(body), ct);
+        var result = await search.SearchAsync(rc.Principal, storeId, SearchRequestBody.Parse(body), ct);
         var data = result.Items.Select(i => new SearchResultObject(i.FileId, i.Filename, i.Score, i.Attributes.Values, [new ContentPart("text", i.Text)])).ToList();
         return rc.Dialect == Dialect.Mka1
             ? TypedResults.Ok(new SearchResultsPage("vector_store.search_results.page", string.Join(' ', result.SearchQueries), data, false, null))
             : TypedResults.Ok(new SearchResultsPageOpenAi("vector_store.search_results.page", result.SearchQueries, data, false, null));
-    }
-
-    internal static SearchRequest Parse(JsonElement body)
-    {
-        var queries = ParseQueries(body.Get("query"));
-        var max = DefaultResults;
-        if (body.Get("max_num_results") is { ValueKind: not JsonValueKind.Null } maxValue)
-        {
-            if (maxValue.ValueKind != JsonValueKind.Number || !maxValue.TryGetInt32(out max) || max is < 1 or > MaxResults)
-            {
-                throw ApiErrors.BadRequest($"Invalid 'max_num_results': expected an integer from 1 to {MaxResults}.", "max_num_results", "invalid_value");
-            }
-        }
-
-        var filter = body.Get("filters") is { ValueKind: not JsonValueKind.Null } filters ? FilterParser.Parse(filters) : null;
-        var rewrite = body.OptionalBool("rewrite_query") ?? false;
-
-        var ranker = Ranker.Hybrid;
-        var threshold = 0f;
-        HybridWeights? weights = null;
-        if (body.Get("ranking_options") is { ValueKind: not JsonValueKind.Null } options)
-        {
-            if (options.ValueKind != JsonValueKind.Object)
-            {
-                throw JsonBody.InvalidType("ranking_options", "an object", options);
-            }
-
-            ranker = options.OptionalString("ranker", 64) switch
-            {
-                null or "auto" or "default-2024-11-15" => Ranker.Hybrid,
-                "none" => Ranker.DenseOnly,
-                var other => throw ApiErrors.BadRequest($"Invalid 'ranking_options.ranker': '{ApiErrors.Truncate(other)}'. Expected 'auto', 'default-2024-11-15' or 'none'.", "ranking_options", "invalid_value"),
-            };
-
-            if (options.Get("score_threshold") is { ValueKind: not JsonValueKind.Null } t)
-            {
-                if (t.ValueKind != JsonValueKind.Number || t.GetDouble() is < 0 or > 1)
-                {
-                    throw ApiErrors.BadRequest("Invalid 'ranking_options.score_threshold': expected a number from 0 to 1.", "ranking_options", "invalid_value");
-                }
-
-                threshold = (float)t.GetDouble();
-            }
-
-            if (options.Get("hybrid_search") is { ValueKind: not JsonValueKind.Null } hybrid)
-            {
-                weights = new HybridWeights(ReadWeight(hybrid, "embedding_weight"), ReadWeight(hybrid, "text_weight"));
-                if (weights.Value.Embedding + weights.Value.Text <= 0)
-                {
-                    throw ApiErrors.BadRequest("Invalid 'ranking_options.hybrid_search': at least one weight must be positive.", "ranking_options", "invalid_value");
-                }
-            }
-        }
-
-        return new SearchRequest(queries, max, filter, ranker, threshold, weights, rewrite);
-    }
-
-    private static double ReadWeight(JsonElement hybrid, string name) =>
-        hybrid.ValueKind == JsonValueKind.Object && hybrid.Get(name) is { ValueKind: JsonValueKind.Number } w && w.GetDouble() is >= 0 and <= 1000
-            ? w.GetDouble()
-            : throw ApiErrors.BadRequest($"Invalid 'ranking_options.hybrid_search.{name}': expected a non-negative number.", "ranking_options", "invalid_value");
-
-    private static List<string> ParseQueries(JsonElement? value)
-    {
-        List<string> queries = value switch
-        {
-            null or { ValueKind: JsonValueKind.Null } => throw ApiErrors.BadRequest("Missing required parameter: 'query'.", "query", "missing_required_parameter"),
-            { ValueKind: JsonValueKind.String } s => [s.GetString()!],
-            { ValueKind: JsonValueKind.Array } a => [.. a.EnumerateArray().Select(q => q.ValueKind == JsonValueKind.String
-                ? q.GetString()!
-                : throw ApiErrors.BadRequest("Invalid 'query': every entry must be a string.", "query", "invalid_type"))],
-            { } other => throw JsonBody.InvalidType("query", "a string or an array of strings", other),
-        };
-
-        if (queries.Count is 0 or > MaxQueries)
-        {
-            throw ApiErrors.BadRequest($"Invalid 'query': expected 1 to {MaxQueries} queries, got {queries.Count}.", "query", "invalid_value");
-        }
-
-        if (queries.Any(q => string.IsNullOrWhiteSpace(q) || q.Length > MaxQueryLength))
-        {
-            throw ApiErrors.BadRequest($"Invalid 'query': each query must be 1 to {MaxQueryLength} characters and not blank.", "query", "invalid_value");
-        }
-
-        return queries;
     }
 }

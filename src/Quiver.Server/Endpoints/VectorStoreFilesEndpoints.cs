@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Quiver.Core.Errors;
+using Quiver.Core.Idempotency;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
@@ -24,15 +24,21 @@ internal static class VectorStoreFilesEndpoints
     }
 
     private static async Task<Ok<VectorStoreFileObject>> AttachFileAsync(
-        RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, CancellationToken ct)
+        RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
         var storeId = PathIds.Store(vector_store_id);
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var fileId = Core.Ids.IdValidator.Require(body.RequiredString("file_id", 100), Core.Ids.IdPrefixes.File, "file_id");
-        var attach = new AttachRequest(fileId,
-            AttributeMap.Parse(body.Get("attributes"), "attributes"),
-            ChunkingSpec.Parse(body.Get("chunking_strategy"), "chunking_strategy"));
+        var scope = $"vector_stores/{storeId}/files";
+        var raw = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
+        var key = IdempotencyKeys.Read(request);
+        var attach = CreateVectorStoreFileRequest.Parse(raw);
+        var hash = IdempotencyKeys.Hash(scope, raw.GetRawText());
+        if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
+        {
+            return TypedResults.Ok(VectorStoreFileObject.From(await service.GetFileAsync(rc.Principal, storeId, replayed, ct), rc.Dialect));
+        }
+
         var file = await service.AttachFileAsync(rc.Principal, storeId, attach, ct);
+        await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, file.FileId, ct);
         return TypedResults.Ok(VectorStoreFileObject.From(file, rc.Dialect));
     }
 
@@ -58,13 +64,8 @@ internal static class VectorStoreFilesEndpoints
     {
         var storeId = PathIds.Store(vector_store_id);
         var fileId = PathIds.File(file_id);
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        if (body.Get("attributes") is not { } attributes)
-        {
-            throw ApiErrors.BadRequest("Missing required parameter: 'attributes' (send null to clear them).", "attributes", "missing_required_parameter");
-        }
-
-        var file = await service.UpdateFileAttributesAsync(rc.Principal, storeId, fileId, AttributeMap.Parse(attributes, "attributes"), ct);
+        var attributes = UpdateVectorStoreFileRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
+        var file = await service.UpdateFileAttributesAsync(rc.Principal, storeId, fileId, attributes, ct);
         return TypedResults.Ok(VectorStoreFileObject.From(file, rc.Dialect));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Quiver.Core.Errors;
+using Quiver.Core.Idempotency;
 using Quiver.Core.Ids;
 using Quiver.Core.VectorStores;
 using Quiver.Server.Auth;
@@ -10,9 +11,6 @@ namespace Quiver.Server.Endpoints;
 /// <summary>Vector stores (MKA1 reference §3.1–3.5): create, list, retrieve, modify, delete.</summary>
 internal static class VectorStoresEndpoints
 {
-    /// <summary>Most files accepted in <c>file_ids</c> on create (the batch limit).</summary>
-    public const int MaxCreateFileIds = 2000;
-
     public static RouteGroupBuilder MapVectorStores(this RouteGroupBuilder api, string namePrefix)
     {
         var stores = api.MapGroup("/vector_stores").WithTags("Vector stores");
@@ -25,25 +23,20 @@ internal static class VectorStoresEndpoints
     }
 
     private static async Task<Ok<VectorStoreObject>> CreateVectorStoreAsync(
-        RequestContext rc, HttpRequest request, VectorStoreService service, TimeProvider time, CancellationToken ct)
+        RequestContext rc, HttpRequest request, VectorStoreService service, IIdempotencyStore idempotency, TimeProvider time, CancellationToken ct)
     {
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: true, ct);
-        var name = body.OptionalString("name", VectorStoreService.MaxNameLength);
-        var description = body.OptionalString("description", VectorStoreService.MaxDescriptionLength);
-        var metadata = AttributeMap.Parse(body.Get("metadata"), "metadata");
-        var (_, days) = body.ExpiresAfter(VectorStoreService.MinExpiryDays, VectorStoreService.MaxExpiryDays);
-        var model = body.OptionalString("embedding_model", 200);
-        var chunking = ChunkingSpec.Parse(body.Get("chunking_strategy"), "chunking_strategy");
-        var fileIds = body.OptionalStringArray("file_ids") ?? [];
-        if (fileIds.Count > MaxCreateFileIds)
+        const string scope = "vector_stores";
+        var raw = await JsonBody.ReadObjectAsync(request, allowEmpty: true, ct);
+        var key = IdempotencyKeys.Read(request);
+        var body = CreateVectorStoreRequest.Parse(raw);
+        var hash = IdempotencyKeys.Hash(scope, raw.GetRawText());
+        if (await IdempotencyKeys.FindAsync(idempotency, rc.Principal, scope, key, hash, ct) is { } replayed)
         {
-            throw ApiErrors.BadRequest($"Invalid 'file_ids': at most {MaxCreateFileIds} files, got {fileIds.Count}. Add more with file batches.", "file_ids", "array_above_max_length");
+            return TypedResults.Ok(VectorStoreObject.From(await service.GetStoreAsync(rc.Principal, replayed, ct), time.GetUtcNow().ToUnixTimeSeconds()));
         }
 
-        var files = fileIds.Distinct(StringComparer.Ordinal)
-            .Select(id => new AttachRequest(IdValidator.Require(id, IdPrefixes.File, "file_ids"), AttributeMap.Empty, chunking))
-            .ToList();
-        var store = await service.CreateStoreAsync(rc.Principal, name, description, metadata, days, model, files, ct);
+        var store = await service.CreateStoreAsync(rc.Principal, body.Name, body.Description, body.Metadata, body.ExpiresAfterDays, body.EmbeddingModel, body.Files, ct);
+        await IdempotencyKeys.RecordAsync(idempotency, time, rc.Principal, scope, key, hash, store.Id, ct);
         return TypedResults.Ok(VectorStoreObject.From(store, time.GetUtcNow().ToUnixTimeSeconds()));
     }
 
@@ -56,28 +49,19 @@ internal static class VectorStoresEndpoints
     }
 
     private static async Task<Ok<VectorStoreObject>> RetrieveVectorStoreAsync(
-        RequestContext rc, string vector_store_id, VectorStoreService service, TimeProvider time, CancellationToken ct)
+        RequestContext rc, string vector_store_id, VectorStoreService service, TimeProvider time, HttpResponse response, CancellationToken ct)
     {
         var store = await service.GetStoreAsync(rc.Principal, PathIds.Store(vector_store_id), ct);
-        return TypedResults.Ok(VectorStoreObject.From(store, time.GetUtcNow().ToUnixTimeSeconds()));
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        PollHint.Apply(response, store.Status(now));
+        return TypedResults.Ok(VectorStoreObject.From(store, now));
     }
 
     private static async Task<Ok<VectorStoreObject>> ModifyVectorStoreAsync(
         RequestContext rc, string vector_store_id, HttpRequest request, VectorStoreService service, TimeProvider time, CancellationToken ct)
     {
         var id = PathIds.Store(vector_store_id);
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: true, ct);
-        if (body.Get("embedding_model") is not null || body.Get("embedding_dimensions") is not null)
-        {
-            throw ApiErrors.BadRequest("The embedding model of a vector store is fixed at creation; create a new store to change it.", "embedding_model", "invalid_value");
-        }
-
-        var (setExpiry, days) = body.ExpiresAfter(VectorStoreService.MinExpiryDays, VectorStoreService.MaxExpiryDays);
-        var update = new VectorStoreUpdate(
-            body.Get("name") is not null, body.OptionalString("name", VectorStoreService.MaxNameLength),
-            body.Get("description") is not null, body.OptionalString("description", VectorStoreService.MaxDescriptionLength),
-            body.Get("metadata") is not null, AttributeMap.Parse(body.Get("metadata"), "metadata"),
-            setExpiry, days);
+        var update = UpdateVectorStoreRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: true, ct));
         var store = await service.UpdateStoreAsync(rc.Principal, id, update, ct);
         return TypedResults.Ok(VectorStoreObject.From(store, time.GetUtcNow().ToUnixTimeSeconds()));
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Quiver.Core.Errors;
 using Quiver.Core.Search;
+using Quiver.Server.Contracts;
 
 namespace Quiver.Tests.Search;
 

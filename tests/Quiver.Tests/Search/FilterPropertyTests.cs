@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
 using Quiver.Core.Search;
+using Quiver.Server.Contracts;
 
 namespace Quiver.Tests.Search;
 

@@ -308,6 +308,25 @@ internal static class PostgresMigrations
         );
         CREATE INDEX ix_resource_grants_user ON resource_grants (project, resource_type, user_id, resource_id);
         """,
+
+        // Idempotency-Key on store create, upload and attach (issue 15): one row per principal, scope and key.
+        """
+        CREATE TABLE idempotency_keys (
+            project text NOT NULL,
+            owner text NOT NULL,
+            scope text NOT NULL,
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            object_id text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (project, owner, scope, key)
+        );
+        """,
+        // File expiry from upload's expires_after (issue 15): swept with the file's chunks once passed.
+        """
+        ALTER TABLE files ADD COLUMN expires_at bigint;
+        CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

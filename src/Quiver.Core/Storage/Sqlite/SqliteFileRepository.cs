@@ -7,12 +7,20 @@ using Quiver.Core.Tenancy;
 namespace Quiver.Core.Storage.Sqlite;
 
 /// <inheritdoc/>
-internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepository
+internal sealed class SqliteFileRepository(SqliteDatabase database, TimeProvider? time = null) : IFileRepository
 {
-    private const string Columns = "id, project, owner, filename, purpose, bytes, content_type, created_at";
+    private const string Columns = "id, project, owner, filename, purpose, bytes, content_type, created_at, expires_at";
+
+    /// <summary>What readers select: the stored columns, then the status and its details (<see cref="FileStatuses"/>).</summary>
+    private const string ReadColumns = Columns + ", " + FileStatuses.SelectSql;
+
+    /// <summary>Expired files are gone for readers at once; the sweeper deletes them soon after.</summary>
+    private const string NotExpired = " AND (expires_at IS NULL OR expires_at > @now)";
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     private static readonly SqliteKeysetQuery AllFiles = new(
-        $"SELECT {Columns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}",
+        $"SELECT {ReadColumns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}" + NotExpired,
         $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
         "created_at", "id");
 
@@ -22,7 +30,7 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
     };
 
     private static readonly SqliteKeysetQuery OwnFiles = new(
-        $"SELECT {Columns} FROM files WHERE {GrantSql.Owned("")}",
+        $"SELECT {ReadColumns} FROM files WHERE {GrantSql.Owned("")}" + NotExpired,
         $"SELECT created_at FROM files WHERE {GrantSql.Owned("")} AND id = @cursor",
         "created_at", "id");
 
@@ -36,11 +44,11 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
         database.WriteAsync(async (connection, transaction) =>
         {
             await connection.Command(
-                    $"INSERT INTO files ({Columns}) VALUES (@id, @project, @owner, @filename, @purpose, @bytes, @content_type, @created_at)",
+                    $"INSERT INTO files ({Columns}) VALUES (@id, @project, @owner, @filename, @purpose, @bytes, @content_type, @created_at, @expires_at)",
                     transaction)
                 .With("@id", file.Id).With("@project", file.Project).With("@owner", file.Owner)
                 .With("@filename", file.Filename).With("@purpose", file.Purpose).With("@bytes", file.Bytes)
-                .With("@content_type", file.ContentType).With("@created_at", file.CreatedAt)
+                .With("@content_type", file.ContentType).With("@created_at", file.CreatedAt).With("@expires_at", file.ExpiresAt)
                 .ExecuteNonQueryAsync(ct);
         }, ct);
 
@@ -49,8 +57,8 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
     {
         await using var connection = await database.OpenAsync(ct);
         await using var command = connection.Command(
-                $"SELECT {Columns} FROM files WHERE project = @project AND owner = @owner AND id = @id")
-            .With("@project", principal.Project).With("@owner", principal.User).With("@id", fileId);
+                $"SELECT {ReadColumns} FROM files WHERE project = @project AND owner = @owner AND id = @id" + NotExpired)
+            .With("@project", principal.Project).With("@owner", principal.User).With("@id", fileId).With("@now", Now());
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Map(reader) : null;
     }
@@ -70,7 +78,7 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
         };
         return await query.PageAsync(connection, request, command =>
         {
-            command.With("@project", principal.Project).With("@owner", principal.User);
+            command.With("@project", principal.Project).With("@owner", principal.User).With("@now", Now());
             if (purpose is not null)
             {
                 command.With("@purpose", purpose);
@@ -102,5 +110,25 @@ internal sealed class SqliteFileRepository(SqliteDatabase database) : IFileRepos
 
     internal static FileRecord Map(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-        reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7));
+        reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetNullableInt64(8),
+        reader.GetString(9), reader.GetString(9) == FileStatuses.Error ? reader.GetNullableString(10) : null);
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<(Principal Principal, string FileId)>> ListExpiredAsync(long now, int limit, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var command = connection.Command(
+                "SELECT project, owner, id FROM files WHERE expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at, id LIMIT @limit")
+            .With("@now", now).With("@limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var expired = new List<(Principal, string)>();
+        while (await reader.ReadAsync(ct))
+        {
+            expired.Add((new Principal(reader.GetString(0), reader.GetString(1)), reader.GetString(2)));
+        }
+
+        return expired;
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
 }

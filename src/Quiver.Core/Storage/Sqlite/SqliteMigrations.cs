@@ -218,6 +218,25 @@ internal static class SqliteMigrations
         );
         CREATE INDEX ix_resource_grants_user ON resource_grants (project, resource_type, user_id, resource_id);
         """,
+
+        // Idempotency-Key on store create, upload and attach (issue 15): one row per principal, scope and key.
+        """
+        CREATE TABLE idempotency_keys (
+            project TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (project, owner, scope, key)
+        );
+        """,
+        // File expiry from upload's expires_after (issue 15): swept with the file's chunks once passed.
+        """
+        ALTER TABLE files ADD COLUMN expires_at INTEGER;
+        CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

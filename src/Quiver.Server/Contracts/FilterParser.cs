@@ -1,10 +1,11 @@
 using System.Text.Json;
 using Quiver.Core.Errors;
+using Quiver.Core.Search;
 
-namespace Quiver.Core.Search;
+namespace Quiver.Server.Contracts;
 
 /// <summary>
-/// Parses and validates the <c>filters</c> request field (D11) into an <see cref="AttributeFilter"/>.
+/// Parses and validates the <c>filters</c> field of <see cref="SearchRequestBody"/> (D11) into Core's <see cref="AttributeFilter"/>.
 /// Every failure is an invalid request with <c>param: "filters"</c> and a message naming the JSON path of the problem
 /// (for example <c>filters.filters[2].type</c>). Unknown extra properties are ignored, as OpenAI does.
 /// </summary>
