@@ -133,7 +133,7 @@ internal static class Invariants
         await using (var db = await backend.OpenReadOnlyAsync(ct))
         {
             var recomputed = backend.IsPostgres
-                ? "SELECT COALESCE(SUM(octet_length(c.text) + 4 * c.dims), 0) FROM chunks c WHERE c.vector_store_id = @s"
+                ? "SELECT COALESCE(SUM(octet_length(c.text) + 4 * v.dims), 0) FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id WHERE c.vector_store_id = @s"
                 : "SELECT COALESCE(SUM(length(CAST(c.text AS BLOB)) + length(c.embedding)), 0) FROM chunks c WHERE c.vector_store_id = @s";
             (string Name, string Sql)[] zeros =
             [
