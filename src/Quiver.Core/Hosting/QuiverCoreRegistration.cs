@@ -166,6 +166,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IIdempotencyStore, PostgresIdempotencyStore>();
         services.TryAddSingleton<PostgresStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresStorageInitializer>());
+        services.TryAddSingleton<IStorageMigrator>(sp => sp.GetRequiredService<PostgresStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<PostgresStorageInitializer>());
         // Other processes' cancels stop work here at once (SQLite has one process: in-process signals suffice).
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<PostgresCancelListener>(sp, listenConnectionString));
@@ -204,6 +205,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<IIdempotencyStore, SqliteIdempotencyStore>();
         services.TryAddSingleton<SqliteStorageInitializer>();
         services.TryAddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteStorageInitializer>());
+        services.TryAddSingleton<IStorageMigrator>(sp => sp.GetRequiredService<SqliteStorageInitializer>());
         services.AddHostedService(sp => sp.GetRequiredService<SqliteStorageInitializer>());
     }
 }

@@ -1,89 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using Quiver.Core.Errors;
 using Quiver.Core.Hosting;
 using Quiver.Core.Keys;
-using Quiver.Core.Storage.Sqlite;
+using Quiver.Core.Storage;
 using Quiver.Server.Auth;
+using Quiver.Server.Endpoints;
 
 namespace Quiver.Server.Cli;
 
-/// <summary><c>keys create --name NAME [--project P]</c>, <c>keys list</c>, <c>keys revoke ID</c> on the data directory's database.</summary>
+/// <summary>
+/// <c>keys create|list|revoke</c>: API keys in the configured database (SQLite data directory or PostgreSQL),
+/// safe to run while servers use it. The same operations exist over HTTP for admin keys (<c>/api/v1/admin/keys</c>).
+/// </summary>
 internal static class KeysCommand
 {
-    public static async Task<int> RunAsync(CommandLine.Invocation invocation)
+    public static Command Create(IReadOnlyList<string> configuration)
     {
-        var args = invocation.VerbArgs;
-        if (args.Count == 0)
+        var name = new Option<string>("--name") { HelpName = "NAME", Required = true, Description = "A label for operators: 1-100 printable ASCII characters." };
+        var project = new Option<string?>("--project")
         {
-            return Usage();
+            HelpName = "PROJECT",
+            Description = $"The project whose objects the key sees. Default: the name. '{ApiKeyAuthenticationMiddleware.DefaultProject}' is the project of QUIVER_API_KEY and the first admin key.",
+        };
+        var admin = new Option<bool>("--admin") { Description = "The key may administer keys and signing keys over HTTP (/api/v1/admin). Default: no." };
+        var rateLimit = new Option<string?>("--rate-limit")
+        {
+            HelpName = "SPEC",
+            Description = "Request limits, comma-separated windows per second/minute/hour/day, e.g. 10/s,5000/h. Default: none.",
+        };
+        var permissions = new Option<string[]>("--permission")
+        {
+            HelpName = "PERMISSION",
+            Description = "A permission the key may put into exchanged tokens ('*' = any); repeat for several. Default: none.",
+        };
+        var create = new Command("create", "Create a key and print its secret (shown only this once).") { name, project, admin, rateLimit, permissions };
+        create.SetAction((parsed, ct) => RunAsync(parsed, configuration, async keys =>
+        {
+            var keyName = parsed.GetRequiredValue(name);
+            var keyProject = parsed.GetValue(project) ?? keyName;
+            if (keyName.Length is 0 or > AdminEndpoints.MaxNameLength || !AdminEndpoints.IsPrintable(keyName))
+            {
+                return Usage($"--name must be 1 to {AdminEndpoints.MaxNameLength} printable ASCII characters.");
+            }
+
+            if (keyProject.Length is 0 or > AdminEndpoints.MaxNameLength || !AdminEndpoints.IsPrintable(keyProject))
+            {
+                return Usage($"--project must be 1 to {AdminEndpoints.MaxNameLength} printable ASCII characters.");
+            }
+
+            if (!RateLimitPolicy.TryParse(parsed.GetValue(rateLimit), out var limit, out var limitError))
+            {
+                return Usage($"--rate-limit: {limitError}");
+            }
+
+            IReadOnlyList<string> keyPermissions;
+            try
+            {
+                keyPermissions = KeyPermissions.Validate(parsed.GetValue(permissions) ?? [], "--permission");
+            }
+            catch (ApiException e)
+            {
+                return Usage(e.Message);
+            }
+
+            var (key, secret) = await keys.CreateAsync(new NewApiKey(keyName, keyProject, parsed.GetValue(admin), limit, keyPermissions), ct);
+            Console.WriteLine($"Created key {key.Id} (name '{key.Name}', project '{key.Project}'{(key.IsAdmin ? ", admin" : "")}"
+                + $"{(key.Limits.IsNone ? "" : $", rate limit {key.Limits}")}). Its secret is shown only this once:");
+            Console.WriteLine(secret);
+            return QuiverCli.ExitOk;
+        }));
+
+        var listProject = new Option<string?>("--project") { HelpName = "PROJECT", Description = "Only the keys of this project. Default: all." };
+        var list = new Command("list", "List keys, newest first, revoked ones included (secrets are never stored).") { listProject };
+        list.SetAction((parsed, ct) => RunAsync(parsed, configuration, async keys =>
+        {
+            var only = parsed.GetValue(listProject);
+            Console.WriteLine($"{"ID",-30} {"NAME",-20} {"PROJECT",-20} {"ADMIN",-6} {"RATE LIMIT",-16} {"CREATED (UTC)",-20} REVOKED");
+            foreach (var k in await keys.ListAsync(ct))
+            {
+                if (only is null || k.Project == only)
+                {
+                    Console.WriteLine($"{k.Id,-30} {k.Name,-20} {k.Project,-20} {(k.IsAdmin ? "yes" : "no"),-6} {(k.Limits.IsNone ? "-" : k.Limits.ToString()),-16} "
+                        + $"{Format(k.CreatedAt),-20} {(k.RevokedAt is { } r ? Format(r) : "-")}");
+                }
+            }
+
+            return QuiverCli.ExitOk;
+        }));
+
+        var id = new Argument<string>("ID") { Description = "The key's id (key_...), as 'keys list' shows it." };
+        var revoke = new Command("revoke", "Revoke a key: requests with it get 401 from the next request on, in every process.") { id };
+        revoke.SetAction((parsed, ct) => RunAsync(parsed, configuration, async keys =>
+        {
+            var keyId = parsed.GetRequiredValue(id);
+            if (await keys.RevokeAsync(keyId, ct))
+            {
+                Console.WriteLine($"Revoked {keyId}.");
+                return QuiverCli.ExitOk;
+            }
+
+            Console.Error.WriteLine($"quiver: no active key with id '{keyId}'; 'keys list' shows the ids.");
+            return QuiverCli.ExitFailure;
+        }));
+
+        return new Command("keys", "Create, list and revoke API keys in the configured database (works beside a running server).") { create, list, revoke };
+    }
+
+    /// <summary>Runs <paramref name="work"/> against the configured storage, schema migrated, without starting any server component.</summary>
+    internal static async Task<int> RunWithStorageAsync<TService>(ParseResult parsed, IReadOnlyList<string> configuration, Func<TService, Task<int>> work)
+        where TService : notnull
+    {
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                Args = [.. QuiverCli.HostArguments(parsed, configuration)],
+                ContentRootPath = AppContext.BaseDirectory,
+            });
+            builder.Logging.ClearProviders();
+            builder.AddQuiverCore();
+            using var host = builder.Build();
+            await host.Services.GetRequiredService<IStorageMigrator>().MigrateAsync(CancellationToken.None);
+            return await work(host.Services.GetRequiredService<TService>());
         }
-
-        var builder = Host.CreateApplicationBuilder(invocation.HostArgs);
-        builder.Logging.ClearProviders();
-        builder.AddQuiverCore();
-        using var host = builder.Build();
-        await host.Services.GetRequiredService<SqliteStorageInitializer>().StartAsync(CancellationToken.None);
-        var keys = host.Services.GetRequiredService<IApiKeyStore>();
-
-        switch (args[0])
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            case "create":
-                var name = Option(args, "--name");
-                if (string.IsNullOrWhiteSpace(name))
-                {
-                    return Usage();
-                }
-
-                var project = Option(args, "--project") ?? name;
-                var (key, secret) = await keys.CreateAsync(name, project, isAdmin: args.Contains("--admin"), CancellationToken.None);
-                Console.WriteLine($"Created key {key.Id} (name '{key.Name}', project '{key.Project}'). Its secret is shown only this once:");
-                Console.WriteLine(secret);
-                return 0;
-            case "list":
-                Console.WriteLine($"{"ID",-30} {"NAME",-20} {"PROJECT",-20} {"ADMIN",-6} {"CREATED (UTC)",-20} REVOKED");
-                foreach (var k in await keys.ListAsync(CancellationToken.None))
-                {
-                    Console.WriteLine($"{k.Id,-30} {k.Name,-20} {k.Project,-20} {(k.IsAdmin ? "yes" : "no"),-6} {Format(k.CreatedAt),-20} {(k.RevokedAt is { } r ? Format(r) : "-")}");
-                }
-
-                return 0;
-            case "revoke" when args.Count == 2:
-                if (await keys.RevokeAsync(args[1], CancellationToken.None))
-                {
-                    Console.WriteLine($"Revoked {args[1]}.");
-                    return 0;
-                }
-
-                Console.Error.WriteLine($"No active key with id '{args[1]}'. 'keys list' shows the ids.");
-                return 1;
-            default:
-                return Usage();
+            return StartupFailure.Report(e);
         }
     }
 
-    private static string? Option(IReadOnlyList<string> args, string name)
-    {
-        for (var i = 0; i < args.Count - 1; i++)
-        {
-            if (args[i] == name)
-            {
-                return args[i + 1];
-            }
-        }
+    private static Task<int> RunAsync(ParseResult parsed, IReadOnlyList<string> configuration, Func<IApiKeyStore, Task<int>> work) =>
+        RunWithStorageAsync(parsed, configuration, work);
 
-        return null;
+    private static int Usage(string problem)
+    {
+        Console.Error.WriteLine($"error: {problem}");
+        return QuiverCli.ExitUsage;
     }
 
     private static string Format(long unixSeconds) =>
-        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-
-    private static int Usage()
-    {
-        Console.Error.WriteLine($"""
-            Usage:
-              keys create --name NAME [--project PROJECT] [--admin]   (project defaults to NAME; '{ApiKeyAuthenticationMiddleware.DefaultProject}' is the admin key's)
-              keys list
-              keys revoke ID
-            Options common to all verbs: --data-dir DIR (or QUIVER_DATA_DIR; default ./quiver-data)
-            """);
-        return 2;
-    }
+        DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -100,5 +100,6 @@ internal static class AdminEndpoints
     private static ApiException KeyNotFound(string id) =>
         ApiErrors.NotFound($"No active API key with id '{ApiErrors.Truncate(id)}'. GET {Prefix}/keys lists them.", "key_id");
 
-    private static bool IsPrintable(string value) => Principal.IsValidUser(value) || value == "*";
+    /// <summary>Whether a key name or project is acceptable: printable ASCII (the rule the <c>keys</c> command shares).</summary>
+    internal static bool IsPrintable(string value) => Principal.IsValidUser(value) || value == "*";
 }

@@ -12,14 +12,14 @@ namespace Quiver.Core.Storage.Postgres;
 /// crash leftovers before the server accepts requests, and answers the storage readiness probe.
 /// </summary>
 internal sealed class PostgresStorageInitializer(PostgresDatabase database, IBlobStore blobs, ReadinessState readiness, ILogger<PostgresStorageInitializer> logger)
-    : IHostedService, IStorageHealth
+    : IHostedService, IStorageHealth, IStorageMigrator
 {
     public const string Component = "storage";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         readiness.Require(Component);
-        await PostgresMigrations.MigrateAsync(database.ConnectionString, cancellationToken);
+        await MigrateAsync(cancellationToken);
         await PostgresLexicalPostings.BackfillAsync(database, logger, cancellationToken);
         switch (blobs)
         {
@@ -37,6 +37,9 @@ internal sealed class PostgresStorageInitializer(PostgresDatabase database, IBlo
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public Task MigrateAsync(CancellationToken ct) => PostgresMigrations.MigrateAsync(database.ConnectionString, ct);
 
     /// <inheritdoc/>
     public async Task<string?> CheckAsync(CancellationToken ct)

@@ -9,19 +9,22 @@ namespace Quiver.Core.Storage.Sqlite;
 /// (hosted services start before Kestrel listens), and answers the storage readiness probe.
 /// </summary>
 internal sealed class SqliteStorageInitializer(SqliteDatabase database, FileSystemBlobStore blobs, ReadinessState readiness)
-    : IHostedService, IStorageHealth
+    : IHostedService, IStorageHealth, IStorageMigrator
 {
     public const string Component = "storage";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         readiness.Require(Component);
-        await SqliteMigrations.MigrateAsync(database, cancellationToken);
+        await MigrateAsync(cancellationToken);
         blobs.SweepStaging();
         readiness.Set(Component, true);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc/>
+    public Task MigrateAsync(CancellationToken ct) => SqliteMigrations.MigrateAsync(database, ct);
 
     /// <inheritdoc/>
     public async Task<string?> CheckAsync(CancellationToken ct)

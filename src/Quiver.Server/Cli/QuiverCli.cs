@@ -1,0 +1,187 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Quiver.Core.Embeddings;
+
+namespace Quiver.Server.Cli;
+
+/// <summary>
+/// The executable's one parser (System.CommandLine) for every verb: <c>serve</c> (the default), <c>keys …</c>,
+/// <c>signing-keys …</c> and <c>help</c>. Owns help, <c>--version</c>, usage errors (exit 2) and the
+/// translation of Quiver's options into host configuration; each verb's work lives in its own *Command class.
+/// Nothing here touches a data directory: <c>--help</c> and bad usage return before any host is built.
+/// </summary>
+internal static partial class QuiverCli
+{
+    public const int ExitOk = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+    public const string DefaultUrls = "http://127.0.0.1:8080";
+    public const string DefaultDataDir = "./quiver-data";
+
+    private static readonly string[] ProgramFlags = ["--help", "-h", "-?", "/?", "/h", "--version"];
+
+    /// <summary>
+    /// Standard .NET configuration given on the command line, accepted by every verb in exactly two forms:
+    /// <c>--Section:Key=value</c> (a colon-separated key and <c>=</c>, e.g. <c>--Quiver:Ingestion:Workers=4</c>)
+    /// and the host's own <c>--environment=</c>, <c>--contentRoot=</c>, <c>--applicationName=</c> and
+    /// <c>--QUIVER_…=</c>, and a bare section name with an empty value (<c>--Quiver=</c>): the forms in which
+    /// the ASP.NET Core test host hands its settings to the program.
+    /// Anything else is a usage error, so a mistyped option cannot turn into a silently ignored setting.
+    /// </summary>
+    [GeneratedRegex(@"^--([A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)+|environment|contentRoot|applicationName|QUIVER_[A-Z0-9_]+)=|^--[A-Za-z][A-Za-z0-9_.-]*=$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex ConfigurationArgument();
+
+    // Options shared by every verb (Recursive: accepted after any verb).
+    internal static readonly Option<string?> DataDir = new("--data-dir")
+    {
+        HelpName = "DIR",
+        Recursive = true,
+        Description = $"Data directory: SQLite database, file bytes, indexes. Default {DefaultDataDir}; env QUIVER_DATA_DIR (or Quiver__DataDir).",
+    };
+
+    internal static readonly Option<string?> Storage = new Option<string?>("--storage")
+    {
+        HelpName = "sqlite|postgres",
+        Recursive = true,
+        Description = "Storage backend. Default sqlite; env Quiver__Storage__Provider.",
+    }.AcceptOnlyFromAmong("sqlite", "postgres");
+
+    internal static readonly Option<string?> ConnectionString = new("--connection-string")
+    {
+        HelpName = "CONN",
+        Recursive = true,
+        Description = "PostgreSQL connection string for --storage postgres (Host=...;Database=...;Username=...). "
+            + "Env ConnectionStrings__Quiver, which keeps a password out of the process list.",
+    };
+
+    private static readonly Option<bool> Version = new("--version") { Description = "Print the version and the default embedding model, then exit." };
+
+    /// <summary>Runs the command line and returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var configuration = args.Where(a => ConfigurationArgument().IsMatch(a)).ToList();
+        string[] tokens = [.. args.Where(a => !ConfigurationArgument().IsMatch(a))];
+        // No verb means serve: `Quiver.Server --urls ...` starts the server as it always did.
+        if (tokens.Length == 0 || (tokens[0].StartsWith('-') && !ProgramFlags.Contains(tokens[0])))
+        {
+            tokens = ["serve", .. tokens];
+        }
+
+        var root = Build(configuration);
+        var result = root.Parse(tokens);
+        if (result.Action is HelpAction)
+        {
+            return await result.InvokeAsync();
+        }
+
+        if (result.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {result.Errors[0].Message}");
+            Console.Error.WriteLine();
+            WriteHelp(root, CommandPath(result), Console.Error);
+            return ExitUsage;
+        }
+
+        // The host handles SIGINT/SIGTERM itself (graceful drain); the parser must not cut that short.
+        return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    private static RootCommand Build(IReadOnlyList<string> configuration)
+    {
+        var root = new RootCommand(
+            "Quiver: a self-hosted vector store speaking the MKA1 and OpenAI Vector Stores APIs.\n"
+            + "Without a command it runs 'serve'. Settings can also be given as --Section:Key=value "
+            + "(e.g. --Quiver:Ingestion:Workers=4) or as environment variables (Quiver__Ingestion__Workers=4); see docs/deployment.md.");
+        // --version is ours: the built-in one prints only the assembly version.
+        foreach (var builtIn in root.Options.OfType<VersionOption>().ToList())
+        {
+            root.Options.Remove(builtIn);
+        }
+
+        root.Options.Add(Version);
+        root.Options.Add(DataDir);
+        root.Options.Add(Storage);
+        root.Options.Add(ConnectionString);
+        root.Subcommands.Add(ServeCommand.Create(configuration));
+        root.Subcommands.Add(KeysCommand.Create(configuration));
+        root.Subcommands.Add(SigningKeysCommand.Create(configuration));
+
+        var helpVerb = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command to describe, e.g. 'keys create'." };
+        var help = new Command("help", "Print help for the program or for a command.") { helpVerb };
+        help.SetAction(parsed =>
+        {
+            var path = parsed.GetValue(helpVerb) ?? [];
+            var described = root.Parse([.. path, "--help"]);
+            if (described.Errors.Count > 0)
+            {
+                Console.Error.WriteLine($"error: no command '{string.Join(' ', path)}'.");
+                Console.Error.WriteLine();
+                WriteHelp(root, [], Console.Error);
+                return ExitUsage;
+            }
+
+            return described.Invoke();
+        });
+        root.Subcommands.Add(help);
+
+        root.SetAction(parsed =>
+        {
+            if (parsed.GetValue(Version))
+            {
+                var version = typeof(QuiverCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+                Console.WriteLine($"Quiver {version.Split('+')[0]}");
+                Console.WriteLine($"Default embedding model: {EmbeddingDefaults.DefaultModelId} (local ONNX, shipped with the server)");
+                return ExitOk;
+            }
+
+            WriteHelp(root, [], Console.Out);
+            return ExitOk;
+        });
+        return root;
+    }
+
+    /// <summary>
+    /// The host builder's arguments for a verb: the <c>--Section:Key=value</c> settings given, then Quiver's
+    /// options as configuration keys. Nothing is added for an option not given, so environment variables and
+    /// appsettings keep working (command-line configuration overrides them).
+    /// </summary>
+    public static List<string> HostArguments(ParseResult parsed, IReadOnlyList<string> configuration)
+    {
+        var hostArgs = new List<string>(configuration);
+        var dataDir = parsed.GetValue(DataDir) ?? NonEmpty(Environment.GetEnvironmentVariable("QUIVER_DATA_DIR"));
+        if (dataDir is not null)
+        {
+            hostArgs.Add($"--Quiver:DataDir={dataDir}");
+        }
+
+        if (parsed.GetValue(Storage) is { } storage)
+        {
+            hostArgs.Add($"--Quiver:Storage:Provider={storage}");
+        }
+
+        if (parsed.GetValue(ConnectionString) is { } connection)
+        {
+            hostArgs.Add($"--ConnectionStrings:Quiver={connection}");
+        }
+
+        return hostArgs;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static string[] CommandPath(ParseResult result)
+    {
+        var path = new List<string>();
+        for (var command = result.CommandResult; command.Parent is System.CommandLine.Parsing.CommandResult parent; command = parent)
+        {
+            path.Insert(0, command.Command.Name);
+        }
+
+        return [.. path];
+    }
+
+    private static void WriteHelp(RootCommand root, string[] path, TextWriter writer) =>
+        root.Parse([.. path, "--help"]).Invoke(new InvocationConfiguration { Output = writer });
+}

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Quiver.Core.Hosting;
+using Quiver.Server.Hosting;
+
+namespace Quiver.Server.Cli;
+
+/// <summary><c>serve</c>: runs the HTTP server until Ctrl-C / SIGTERM; a failure to start is one plain line and exit 1.</summary>
+internal static class ServeCommand
+{
+    private static readonly Option<string?> Urls = new("--urls")
+    {
+        HelpName = "URLS",
+        Description = $"Addresses to listen on, ';'-separated. Default {QuiverCli.DefaultUrls} (loopback only); env ASPNETCORE_URLS.",
+    };
+
+    public static Command Create(IReadOnlyList<string> configuration)
+    {
+        var serve = new Command("serve",
+            "Run the server (the default command). The API key comes from QUIVER_API_KEY; without it and without keys "
+            + "in the database, an admin key is created and printed once. Settings: --Section:Key=value or environment "
+            + "variables (docs/deployment.md), e.g. --Quiver:Ingestion:Workers=4.")
+        {
+            Urls,
+        };
+        serve.SetAction((parsed, ct) => RunAsync(parsed, configuration, ct));
+        return serve;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parsed, IReadOnlyList<string> configuration, CancellationToken ct)
+    {
+        var hostArgs = QuiverCli.HostArguments(parsed, configuration);
+        var urls = parsed.GetValue(Urls);
+        if (urls is not null
+            || (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("URLS"))))
+        {
+            urls ??= QuiverCli.DefaultUrls;
+            hostArgs.Add($"--urls={urls}");
+        }
+
+        var startup = new StartupGate();
+        WebApplication app;
+        try
+        {
+            // appsettings.json sits beside the program: found wherever the server is started from.
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                Args = [.. hostArgs],
+                ContentRootPath = hostArgs.Any(a => a.StartsWith("--contentRoot=", StringComparison.OrdinalIgnoreCase)) ? null : AppContext.BaseDirectory,
+            });
+            startup.Attach(builder.Logging);
+            builder.AddQuiverCore();
+            builder.AddQuiverServer();
+            app = builder.Build();
+            app.Lifetime.ApplicationStarted.Register(startup.Open);
+            app.UseQuiverServer();
+        }
+        catch (Exception e) when (e is not HostAbortedException)
+        {
+            // HostAbortedException is the test host (WebApplicationFactory) taking over the built app: let it pass.
+            return StartupFailure.Report(e);
+        }
+
+        await using (app)
+        {
+            // After Build (where the test host takes over), before anything touches the data directory.
+            if (ListenPreflight.FindTaken(urls ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? Environment.GetEnvironmentVariable("URLS") ?? "") is { } taken)
+            {
+                Console.Error.WriteLine($"quiver: {taken}");
+                return QuiverCli.ExitFailure;
+            }
+
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (Exception e)
+            {
+                return StartupFailure.Report(e);
+            }
+
+            await app.WaitForShutdownAsync(CancellationToken.None);
+            return QuiverCli.ExitOk;
+        }
+    }
+}
