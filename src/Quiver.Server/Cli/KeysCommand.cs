@@ -35,8 +35,9 @@ internal static class KeysCommand
             Description = "A permission the key may put into exchanged tokens ('*' = any); repeat for several. Default: none.",
         };
         var create = new Command("create", "Create a key and print its secret (shown only this once).") { name, project, admin, rateLimit, permissions };
-        create.SetAction((parsed, ct) => RunAsync(parsed, configuration, async keys =>
+        create.SetAction(async (parsed, ct) =>
         {
+            // Every value is checked before the database is opened: a typo changes nothing.
             var keyName = parsed.GetRequiredValue(name);
             var keyProject = parsed.GetValue(project) ?? keyName;
             if (keyName.Length is 0 or > AdminEndpoints.MaxNameLength || !AdminEndpoints.IsPrintable(keyName))
@@ -64,12 +65,16 @@ internal static class KeysCommand
                 return Usage(e.Message);
             }
 
-            var (key, secret) = await keys.CreateAsync(new NewApiKey(keyName, keyProject, parsed.GetValue(admin), limit, keyPermissions), ct);
-            Console.WriteLine($"Created key {key.Id} (name '{key.Name}', project '{key.Project}'{(key.IsAdmin ? ", admin" : "")}"
-                + $"{(key.Limits.IsNone ? "" : $", rate limit {key.Limits}")}). Its secret is shown only this once:");
-            Console.WriteLine(secret);
-            return QuiverCli.ExitOk;
-        }));
+            var request = new NewApiKey(keyName, keyProject, parsed.GetValue(admin), limit, keyPermissions);
+            return await RunAsync(parsed, configuration, async keys =>
+            {
+                var (key, secret) = await keys.CreateAsync(request, ct);
+                Console.WriteLine($"Created key {key.Id} (name '{key.Name}', project '{key.Project}'{(key.IsAdmin ? ", admin" : "")}"
+                    + $"{(key.Limits.IsNone ? "" : $", rate limit {key.Limits}")}). Its secret is shown only this once:");
+                Console.WriteLine(secret);
+                return QuiverCli.ExitOk;
+            });
+        });
 
         var listProject = new Option<string?>("--project") { HelpName = "PROJECT", Description = "Only the keys of this project. Default: all." };
         var list = new Command("list", "List keys, newest first, revoked ones included (secrets are never stored).") { listProject };

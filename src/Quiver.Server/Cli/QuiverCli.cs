@@ -78,7 +78,9 @@ internal static partial class QuiverCli
 
         if (result.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"error: {result.Errors[0].Message}");
+            // The most telling error first: a token nobody expected explains the rest (e.g. a missing subcommand).
+            var error = result.Errors.FirstOrDefault(e => result.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) ?? result.Errors[0];
+            Console.Error.WriteLine($"error: {error.Message}");
             Console.Error.WriteLine();
             WriteHelp(root, CommandPath(result), Console.Error);
             return ExitUsage;
@@ -113,8 +115,13 @@ internal static partial class QuiverCli
         help.SetAction(parsed =>
         {
             var path = parsed.GetValue(helpVerb) ?? [];
-            var described = root.Parse([.. path, "--help"]);
-            if (described.Errors.Count > 0)
+            Command? current = root;
+            foreach (var name in path)
+            {
+                current = current?.Subcommands.FirstOrDefault(c => c.Name == name);
+            }
+
+            if (current is null)
             {
                 Console.Error.WriteLine($"error: no command '{string.Join(' ', path)}'.");
                 Console.Error.WriteLine();
@@ -122,7 +129,7 @@ internal static partial class QuiverCli
                 return ExitUsage;
             }
 
-            return described.Invoke();
+            return root.Parse([.. path, "--help"]).Invoke();
         });
         root.Subcommands.Add(help);
 
