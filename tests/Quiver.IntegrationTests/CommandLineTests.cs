@@ -34,13 +34,13 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--help")]
     [InlineData("-h")]
     [InlineData("help")]
-    public async Task Help_lists_every_verb_and_the_common_options_and_starts_nothing(string flag)
+    public async Task Help_lists_every_verb_and_starts_nothing(string flag)
     {
         var run = await RunAsync(flag);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("Usage:", run.Stdout);
-        foreach (var expected in new[] { "serve", "keys", "signing-keys", "help", "--data-dir", "QUIVER_DATA_DIR", "./quiver-data", "--storage", "--version" })
+        foreach (var expected in new[] { "serve", "keys", "signing-keys", "ingest", "search", "help", "--version" })
         {
             Assert.Contains(expected, run.Stdout);
         }
@@ -51,7 +51,7 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public async Task Serve_help_names_the_listen_option_its_default_and_environment_variable()
+    public async Task Serve_help_names_every_option_its_default_and_environment_variable()
     {
         var run = await RunAsync("serve", "--help");
 
@@ -60,6 +60,11 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("http://127.0.0.1:8080", run.Stdout);
         Assert.Contains("ASPNETCORE_URLS", run.Stdout);
         Assert.Contains("QUIVER_API_KEY", run.Stdout);
+        foreach (var expected in new[] { "--data-dir", "QUIVER_DATA_DIR", "./quiver-data", "--storage", "--connection-string", "ConnectionStrings__Quiver" })
+        {
+            Assert.Contains(expected, run.Stdout);
+        }
+
         Assert.False(Directory.Exists(DefaultDataDir));
     }
 

@@ -8,7 +8,7 @@ namespace Quiver.Server.Cli;
 
 /// <summary>
 /// The executable's one parser (System.CommandLine) for every verb: <c>serve</c> (the default), <c>keys …</c>,
-/// <c>signing-keys …</c> and <c>help</c>. Owns help, <c>--version</c>, usage errors (exit 2) and the
+/// <c>signing-keys …</c>, <c>ingest</c>, <c>search</c> and <c>help</c>. Owns help, <c>--version</c>, usage errors (exit 2) and the
 /// translation of Quiver's options into host configuration; each verb's work lives in its own *Command class.
 /// Nothing here touches a data directory: <c>--help</c> and bad usage return before any host is built.
 /// </summary>
@@ -33,7 +33,7 @@ internal static partial class QuiverCli
     [GeneratedRegex(@"^--([A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)+|environment|contentRoot|applicationName|QUIVER_[A-Z0-9_]+)=|^--[A-Za-z][A-Za-z0-9_.-]*=$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ConfigurationArgument();
 
-    // Options shared by every verb (Recursive: accepted after any verb).
+    // Options of the verbs that open storage (Recursive: accepted after their subcommands too).
     internal static readonly Option<string?> DataDir = new("--data-dir")
     {
         HelpName = "DIR",
@@ -103,12 +103,17 @@ internal static partial class QuiverCli
         }
 
         root.Options.Add(Version);
-        root.Options.Add(DataDir);
-        root.Options.Add(Storage);
-        root.Options.Add(ConnectionString);
-        root.Subcommands.Add(ServeCommand.Create(configuration));
-        root.Subcommands.Add(KeysCommand.Create(configuration));
-        root.Subcommands.Add(SigningKeysCommand.Create(configuration));
+        // The storage options belong to the verbs that open storage; ingest and search talk to a server.
+        foreach (var command in new[] { ServeCommand.Create(configuration), KeysCommand.Create(configuration), SigningKeysCommand.Create(configuration) })
+        {
+            command.Options.Add(DataDir);
+            command.Options.Add(Storage);
+            command.Options.Add(ConnectionString);
+            root.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(IngestCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
 
         var helpVerb = new Argument<string[]>("command") { Arity = ArgumentArity.ZeroOrMore, Description = "The command to describe, e.g. 'keys create'." };
         var help = new Command("help", "Print help for the program or for a command.") { helpVerb };
