@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.AI;
+using Quiver.Core.Telemetry;
 
 namespace Quiver.Core.Embeddings;
 
@@ -33,7 +35,9 @@ internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerato
 
     /// <summary>Embeds document chunks (no query prefix); one vector per text, in order.</summary>
     /// <exception cref="EmbeddingException">The model failed; see <see cref="EmbeddingException.IsTransient"/>.</exception>
-    public async Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken ct)
+    public Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken ct) => EmbedAsync(texts, "document", ct);
+
+    private async Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, string purpose, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (texts.Count == 0)
@@ -41,7 +45,11 @@ internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerato
             return [];
         }
 
+        var started = Stopwatch.GetTimestamp();
         var embeddings = await Generator.GenerateAsync(texts, cancellationToken: ct);
+        var tags = new TagList { { "model", Info.Id }, { "purpose", purpose } };
+        QuiverTelemetry.EmbeddingDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        QuiverTelemetry.EmbeddingBatchSize.Record(texts.Count, tags);
         if (embeddings.Count != texts.Count)
         {
             throw new EmbeddingException(
@@ -78,7 +86,7 @@ internal sealed class EmbeddingModel(EmbeddingModelInfo info, IEmbeddingGenerato
             return await ensemble.EmbedQueryAsync(query, ct);
         }
 
-        var vectors = await EmbedDocumentsAsync([Info.QueryPrefix + query], ct);
+        var vectors = await EmbedAsync([Info.QueryPrefix + query], "query", ct);
         return vectors[0];
     }
 }

@@ -102,6 +102,7 @@ public static class QuiverCoreRegistration
         services.TryAddSingleton<StoreActivity>();
         services.AddSingleton<StoreActivityFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreActivityFlusher>());
+        services.AddHostedService<Telemetry.QueueDepthSampler>();
     }
 
     /// <summary>The blob store the configuration asks for (see <see cref="AddQuiverCore"/>).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,6 +6,7 @@ using Quiver.Core.Chunking;
 using Quiver.Core.Embeddings;
 using Quiver.Core.Extraction;
 using Quiver.Core.Files;
+using Quiver.Core.Telemetry;
 using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Ingestion;
@@ -42,18 +44,50 @@ internal sealed partial class IngestionPipeline(
     /// <summary>Processes <paramref name="job"/>; <paramref name="ct"/> is cancelled when the job is cancelled or the host stops.</summary>
     public async Task<Outcome> RunAsync(ClaimedJob job, CancellationToken ct)
     {
+        using var activity = QuiverTelemetry.Source.StartActivity("ingest.file");
+        activity?.SetTag("quiver.vector_store.id", job.VectorStoreId);
+        activity?.SetTag("quiver.file.id", job.FileId);
+        activity?.SetTag("quiver.attempt", job.Attempts);
         var started = time.GetTimestamp();
+        var outcome = await RunStagesAsync(job, started, ct);
+        var tag = new KeyValuePair<string, object?>("outcome", outcome switch
+        {
+            Outcome.Completed => "completed",
+            Outcome.Failed => "failed",
+            Outcome.Retried => "retried",
+            _ => "fenced", // cancelled, detached, superseded, or shutting down
+        });
+        QuiverTelemetry.FilesIngested.Add(1, tag);
+        QuiverTelemetry.FileDuration.Record(QuiverTelemetry.Seconds(time, started), tag);
+        activity?.SetTag("quiver.outcome", tag.Value);
+        if (outcome == Outcome.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+        }
+
+        return outcome;
+    }
+
+    private async Task<Outcome> RunStagesAsync(ClaimedJob job, long started, CancellationToken ct)
+    {
         try
         {
             ExtractedText extracted;
-            await using (var local = await blobs.GetLocalPathAsync(job.FileId, ct))
+            using (QuiverTelemetry.Source.StartActivity("ingest.extract"))
             {
+                await using var local = await blobs.GetLocalPathAsync(job.FileId, ct);
                 extracted = await extractor.ExtractAsync(local.Path, job.Filename, ct);
             }
 
-            var pieces = chunker.Chunk(extracted.Text, job.MaxChunkSizeTokens, job.ChunkOverlapTokens);
+            IReadOnlyList<TextChunk> pieces;
+            using (QuiverTelemetry.Source.StartActivity("ingest.chunk"))
+            {
+                pieces = chunker.Chunk(extracted.Text, job.MaxChunkSizeTokens, job.ChunkOverlapTokens);
+            }
+
             if (pieces.Count == 0)
             {
+                QuiverTelemetry.ExtractionFailures.Add(1, new KeyValuePair<string, object?>("kind", "no_text"));
                 return await FailAsync(job, IngestionErrorCodes.InvalidFile, "The file contains no text to index.", ct);
             }
 
@@ -78,6 +112,8 @@ internal sealed partial class IngestionPipeline(
             var chunks = new List<ChunkToPublish>(pieces.Count);
             long usage = 0;
             var batchSize = Math.Max(1, _options.EmbeddingBatchSize);
+            using var embedding = QuiverTelemetry.Source.StartActivity("ingest.embed");
+            embedding?.SetTag("quiver.chunks", pieces.Count);
             for (var offset = 0; offset < pieces.Count; offset += batchSize)
             {
                 ct.ThrowIfCancellationRequested();
@@ -96,18 +132,25 @@ internal sealed partial class IngestionPipeline(
                 }
             }
 
+            embedding?.Dispose();
             ct.ThrowIfCancellationRequested();
-            if (!await jobs.PublishAsync(job, chunks, extracted.Text, usage, CancellationToken.None))
+            using (QuiverTelemetry.Source.StartActivity("ingest.publish"))
             {
-                LogFenced(logger, job.FileId, job.VectorStoreId, job.Generation);
-                return Outcome.Fenced;
+                if (!await jobs.PublishAsync(job, chunks, extracted.Text, usage, CancellationToken.None))
+                {
+                    LogFenced(logger, job.FileId, job.VectorStoreId, job.Generation);
+                    return Outcome.Fenced;
+                }
             }
+
+            QuiverTelemetry.ChunksPublished.Add(chunks.Count);
 
             LogCompleted(logger, job.FileId, job.VectorStoreId, chunks.Count, (long)time.GetElapsedTime(started).TotalMilliseconds);
             return Outcome.Completed;
         }
         catch (ExtractionException e)
         {
+            QuiverTelemetry.ExtractionFailures.Add(1, new KeyValuePair<string, object?>("kind", e.Code));
             return await FailAsync(job, e.Code, e.Message, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -94,6 +94,15 @@ internal sealed partial class IngestionWorker(
         var source = signals.Register(job, stoppingToken);
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(job, leaseMs, source, heartbeatStop.Token);
+        // Cancel-to-idle: from the job learning it is cancelled (not the host stopping) to this worker being free.
+        long cancelledAt = 0;
+        using var onCancel = source.Token.Register(() =>
+        {
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                Interlocked.Exchange(ref cancelledAt, System.Diagnostics.Stopwatch.GetTimestamp());
+            }
+        });
         try
         {
             await pipeline.RunAsync(job, source.Token);
@@ -109,6 +118,10 @@ internal sealed partial class IngestionWorker(
             await heartbeat;
             signals.Unregister(source);
             source.Dispose();
+            if (Interlocked.Read(ref cancelledAt) is var at and > 0)
+            {
+                Telemetry.QuiverTelemetry.CancelToIdle.Record(System.Diagnostics.Stopwatch.GetElapsedTime(at).TotalSeconds);
+            }
         }
     }
 

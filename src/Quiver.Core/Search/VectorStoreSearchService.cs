@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Quiver.Core.Access;
 using Quiver.Core.Embeddings;
+using Quiver.Core.Telemetry;
 using Quiver.Core.Tenancy;
 using Quiver.Core.VectorStores;
 
@@ -47,6 +49,11 @@ internal sealed class VectorStoreSearchService(
     /// <summary>The search itself, without ownership checks or side effects (also used by benchmarks).</summary>
     public async Task<SearchResult> SearchStoreAsync(VectorStoreRecord store, IReadOnlyList<string> queries, SearchRequest request, CancellationToken ct)
     {
+        using var activity = QuiverTelemetry.Source.StartActivity("search");
+        activity?.SetTag("quiver.vector_store.id", store.Id);
+        activity?.SetTag("quiver.search.ranker", request.Ranker.ToString());
+        activity?.SetTag("quiver.search.queries", queries.Count);
+        var started = Stopwatch.GetTimestamp();
         // The filter goes down to each retrieval (applied before its top-k cut); results carry their file's data
         // with the chunk text.
         var filter = request.Filter;
@@ -58,14 +65,15 @@ internal sealed class VectorStoreSearchService(
         IReadOnlyList<SearchHit>[] none = [];
         var lexicalTask = request.Ranker == Ranker.DenseOnly
             ? Task.FromResult(none)
-            : Task.WhenAll(queries.Select(q => Task.Run(
-                () => chunks.LexicalSearchAsync(store.Id, q, request.Ranker == Ranker.LexicalOnly ? request.MaxResults : candidates, filter, ct), ct)));
+            : Leg("lexical", () => Task.WhenAll(queries.Select(q => Task.Run(
+                () => chunks.LexicalSearchAsync(store.Id, q, request.Ranker == Ranker.LexicalOnly ? request.MaxResults : candidates, filter, ct), ct))));
         var denseTask = request.Ranker == Ranker.LexicalOnly
             ? Task.FromResult<IReadOnlyList<IReadOnlyList<SearchHit>>>([])
             : DenseAsync(store, queries, candidates, filter, ct);
         await Task.WhenAll(lexicalTask, denseTask);
         var (dense, lexical) = (await denseTask, await lexicalTask);
 
+        var fusionStarted = Stopwatch.GetTimestamp();
         var perQuery = new List<IReadOnlyList<SearchHit>>(queries.Count);
         for (var i = 0; i < queries.Count; i++)
         {
@@ -81,7 +89,8 @@ internal sealed class VectorStoreSearchService(
 
         var merged = perQuery.Count == 1 ? perQuery[0] : ScoreFusion.MergeQueries(perQuery, request.MaxResults);
         var top = merged.Where(h => h.Score >= request.ScoreThreshold).Take(request.MaxResults).ToList();
-        var texts = await chunks.GetChunksAsync(store.Id, [.. top.Select(h => h.Key)], ct);
+        Record("fusion", fusionStarted);
+        var texts = await Leg("fetch", () => chunks.GetChunksAsync(store.Id, [.. top.Select(h => h.Key)], ct));
         var items = new List<SearchResultItem>(top.Count);
         foreach (var hit in top)
         {
@@ -92,15 +101,35 @@ internal sealed class VectorStoreSearchService(
             }
         }
 
+        Record("total", started);
+        activity?.SetTag("quiver.search.results", items.Count);
         return new SearchResult(queries, items);
     }
+
+    /// <summary>Runs one leg of a search as its own span and records its latency under <c>leg</c>.</summary>
+    private static async Task<T> Leg<T>(string leg, Func<Task<T>> run)
+    {
+        using var span = QuiverTelemetry.Source.StartActivity("search." + leg);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await run();
+        }
+        finally
+        {
+            Record(leg, started);
+        }
+    }
+
+    private static void Record(string leg, long started) =>
+        QuiverTelemetry.SearchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("leg", leg));
 
     private async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseAsync(
         VectorStoreRecord store, IReadOnlyList<string> queries, int candidates, AttributeFilter? filter, CancellationToken ct)
     {
         var model = models.Get(store.EmbeddingModel);
-        var vectors = await Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct)));
-        return await chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, filter, ct);
+        var vectors = await Leg("embed", () => Task.WhenAll(queries.Select(q => model.EmbedQueryAsync(q, ct))));
+        return await Leg("dense", () => chunks.DenseSearchAsync(store.Id, store.EmbeddingDimensions, vectors, candidates, filter, ct));
     }
 
     /// <summary>Lexical-only scores: BM25 divided by the best one, so the top result scores 1.</summary>

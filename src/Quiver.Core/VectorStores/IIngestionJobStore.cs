@@ -33,6 +33,9 @@ public interface IIngestionJobStore
 
     /// <summary>Milliseconds until the next queued job becomes runnable, or null when none is waiting.</summary>
     Task<long?> NextWakeDelayAsync(long nowMs, CancellationToken ct);
+
+    /// <summary>How many jobs are in each state (<c>queued</c>, <c>running</c>), for the queue-depth metric.</summary>
+    Task<IReadOnlyDictionary<string, long>> CountByStateAsync(CancellationToken ct);
 }
 
 /// <summary>A claimed job with what the pipeline needs to run it.</summary>

@@ -114,9 +114,17 @@ internal static class IngestCommand
             using var interrupted = new CancellationTokenSource();
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
-            return await ServerCommand.RunAsync(client, () => RunAsync(
-                client, root, parsed.GetRequiredValue(store), attributeObject, parsed.GetValue(include) ?? [],
-                parsed.GetValue(parallel), parsed.GetValue(batchSize), interrupted.Token));
+            try
+            {
+                return await ServerCommand.RunAsync(client, () => RunAsync(
+                    client, root, parsed.GetRequiredValue(store), attributeObject, parsed.GetValue(include) ?? [],
+                    parsed.GetValue(parallel), parsed.GetValue(batchSize), interrupted.Token));
+            }
+            catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+            {
+                Console.WriteLine("Interrupted while checking the store: nothing was uploaded or attached.");
+                return ExitInterrupted;
+            }
 
             void Interrupt(PosixSignalContext context)
             {

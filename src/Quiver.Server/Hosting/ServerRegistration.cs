@@ -31,6 +31,7 @@ internal static class ServerRegistration
         services.AddOpenApi();
         services.AddHostedService<AdminKeyBootstrapper>();
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        builder.AddQuiverTelemetry();
         return builder;
     }
 
@@ -42,6 +43,7 @@ internal static class ServerRegistration
         app.UseQuiverConsole();
 
         app.MapHealth();
+        app.MapQuiverMetrics();
         app.MapAuthentication();
         app.MapAdmin();
         app.MapAuthorization();
