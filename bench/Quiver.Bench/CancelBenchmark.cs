@@ -294,5 +294,7 @@ public static class CancelBenchmark
         public Task<int> MarkExpiredStoresAsync(long now, CancellationToken ct) => inner.MarkExpiredStoresAsync(now, ct);
 
         public Task<long?> NextWakeDelayAsync(long nowMs, CancellationToken ct) => inner.NextWakeDelayAsync(nowMs, ct);
+
+        public Task<IReadOnlyDictionary<string, long>> CountByStateAsync(CancellationToken ct) => inner.CountByStateAsync(ct);
     }
 }
