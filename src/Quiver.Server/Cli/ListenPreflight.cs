@@ -21,6 +21,9 @@ internal static class ListenPreflight
                 try
                 {
                     using var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    // As Kestrel binds: connections of a previous process in TIME_WAIT must not count as "in use"
+                    // (a server restarted at once after a crash), only a live listener.
+                    socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                     if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
                     {
                         socket.DualMode = false;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# What metrics cost a search: the real server (embedded default, local model) twice on the same data
+# directory, once with Quiver:Telemetry:Metrics=true (OpenTelemetry listening, /metrics served and scraped
+# every 5 s) and once with it off (no listener: every instrument is a no-op), alternating ROUNDS times; each
+# round sends SEARCHES sequential searches over one keep-alive connection and reports p50/p95 of the search
+# request's wall time. Usage: bench/scripts/telemetry-overhead.sh [ROUNDS=3] [SEARCHES=400]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rounds=${1:-3}
+searches=${2:-400}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+dotnet build src/Quiver.Server -c Release -v q -nologo >/dev/null
+dll=src/Quiver.Server/bin/Release/net10.0/Quiver.Server.dll
+port=18931
+export QUIVER_API_KEY=bench QUIVER_URL="http://127.0.0.1:$port"
+
+start() { # $1 = true|false
+  dotnet "$dll" serve --urls "$QUIVER_URL" --data-dir "$work/data" --Quiver:Telemetry:Metrics="$1" >"$work/server.log" 2>&1 &
+  server=$!
+  until curl -sf "$QUIVER_URL/readyz" >/dev/null; do sleep 0.2; done
+}
+stop() { kill "$server"; wait "$server" 2>/dev/null || true; }
+
+# Seed once: the repository's docs as a store (dogfooding the ingest verb).
+start true
+dotnet "$dll" ingest docs --store bench --include '**/*.md' >/dev/null
+stop
+
+for round in $(seq "$rounds"); do
+  for metrics in true false; do
+    start "$metrics"
+    scraper=""
+    if [ "$metrics" = true ]; then
+      (while true; do curl -sf "$QUIVER_URL/metrics" >/dev/null; sleep 5; done) & scraper=$!
+    fi
+    python3 - "$port" "$searches" "$metrics" "$round" <<'PY'
+import http.client, json, statistics, sys, time
+port, n, metrics, rnd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+c = http.client.HTTPConnection("127.0.0.1", port)
+h = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
+def call(method, path, body=None):
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+    r = c.getresponse(); data = r.read()
+    assert r.status == 200, (r.status, data[:200])
+    return json.loads(data)
+store = next(s["id"] for s in call("GET", "/v1/vector_stores?limit=100")["data"] if s["name"] == "bench")
+queries = ["how are ingestion jobs fenced", "cancel a batch", "postgres connection budget", "hybrid ranking fusion",
+           "rate limit per key", "console in the browser", "crash loop invariants", "what does metrics expose"]
+for q in queries * 5:  # warm-up
+    call("POST", f"/v1/vector_stores/{store}/search", {"query": q})
+times = []
+for i in range(n):
+    t = time.perf_counter()
+    call("POST", f"/v1/vector_stores/{store}/search", {"query": queries[i % len(queries)]})
+    times.append((time.perf_counter() - t) * 1000)
+times.sort()
+print(f"round {rnd} metrics={metrics:5}  p50 {statistics.median(times):6.2f} ms  p95 {times[int(len(times)*0.95)]:6.2f} ms  ({n} searches)")
+PY
+    [ -n "$scraper" ] && kill "$scraper" 2>/dev/null || true
+    stop
+  done
+done
