@@ -199,7 +199,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("keys", "list")]
     public async Task An_unreachable_postgresql_is_one_line_and_exit_1(params string[] verb)
     {
-        var port = FreePort();
+        var port = Ports.Free();
 
         var run = await RunAsync([.. verb, "--storage", "postgres", "--connection-string", $"Host=127.0.0.1;Port={port};Username=quiver;Database=quiver;Timeout=5"]);
 
@@ -308,12 +308,6 @@ public sealed class CommandLineTests : IDisposable
         Assert.DoesNotContain("   at ", stderr);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private sealed record Run(int ExitCode, string Stdout, string Stderr);
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text.Json;
+
+using Quiver.IntegrationTests.Infrastructure;
 
 namespace Quiver.IntegrationTests;
 
@@ -23,7 +23,7 @@ public sealed class IngestCommandTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_root);
-        var port = FreePort();
+        var port = Ports.Free();
         _url = $"http://127.0.0.1:{port}";
         var info = Start("serve", "--urls", _url, "--data-dir", Path.Combine(_root, "data"));
         info.Environment["Quiver__Ingestion__Workers"] = "2";
@@ -248,10 +248,4 @@ public sealed class IngestCommandTests : IAsyncLifetime
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

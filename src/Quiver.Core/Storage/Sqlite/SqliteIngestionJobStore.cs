@@ -246,15 +246,8 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
     public async Task<IReadOnlyDictionary<string, long>> CountByStateAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.Command("SELECT state, COUNT(*) FROM ingestion_jobs GROUP BY state");
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        while (await reader.ReadAsync(ct))
-        {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return counts;
+        await using var command = connection.Command(JobStateCounts.Sql);
+        return await JobStateCounts.ReadAsync(command, ct);
     }
 
     /// <inheritdoc/>
