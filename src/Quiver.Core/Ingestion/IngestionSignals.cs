@@ -32,9 +32,11 @@ public sealed class IngestionSignals
         timer.CancelAfter(timeout);
         try
         {
+            // One wake-up is consumed by one worker. It is passed on only by a worker that then claims a job
+            // (IngestionWorker), so a burst of jobs fans out to every idle worker and the chain ends at the
+            // first worker that finds nothing. (Passing it on here, unconditionally, kept two idle workers
+            // handing it back and forth for ever: two busy cores and a claim query per turn on an idle server.)
             await _wake.Reader.ReadAsync(timer.Token);
-            // Let the other idle workers look too: one write may stand for many new jobs.
-            _wake.Writer.TryWrite(true);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -85,6 +85,8 @@ internal sealed partial class IngestionWorker(
                 continue;
             }
 
+            // There may be more: let another idle worker look (it stops the chain if it finds nothing).
+            signals.Wake();
             await RunJobAsync(job, leaseMs, stoppingToken);
         }
     }
