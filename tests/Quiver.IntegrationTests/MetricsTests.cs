@@ -25,9 +25,15 @@ public sealed partial class MetricsTests(QuiverFactory factory) : IClassFixture<
         await client.PostJsonAsync($"/v1/vector_stores/{storeId}/search", """{"query":"lighthouse ship"}""");
 
         using var anonymous = factory.CreateClient();
-        var first = await anonymous.GetStringAsync("/metrics", Ct);
-
         var searchRoute = """http_route="/v1/vector_stores/{vector_store_id}/search""";
+        // A request's duration is recorded as the server finishes it, which can be just after the client has
+        // its answer, and the exporter caches a scrape briefly: scrape until the traffic shows.
+        // Likewise a file's outcome is counted just after its status is committed (which is what the test waited for).
+        var first = await ScrapeUntilAsync(anonymous, text =>
+            Count(text, "http_server_request_duration_seconds_count", searchRoute) >= 1
+            && Count(text, "quiver_ingestion_files_total", """outcome="completed""") >= 1
+            && Count(text, "quiver_ingestion_files_total", """outcome="failed""") >= 1
+            && Count(text, "quiver_ingestion_file_duration_seconds_count", """outcome="completed""") >= 1);
         var before = Value(first, "http_server_request_duration_seconds_count", searchRoute, """http_response_status_code="200""");
         Assert.True(before >= 1, first);
         foreach (var leg in new[] { "embed", "dense", "lexical", "fusion", "fetch", "total" })
@@ -49,16 +55,7 @@ public sealed partial class MetricsTests(QuiverFactory factory) : IClassFixture<
         var embedBefore = Value(first, "quiver_search_duration_seconds_count", """leg="embed""");
         await client.PostJsonAsync($"/v1/vector_stores/{storeId}/search", """{"query":"keeper"}""");
         await client.PostJsonAsync($"/v1/vector_stores/{storeId}/search", """{"query":"ship"}""");
-
-        // The exporter caches a scrape briefly and a request's duration is recorded as it completes: poll until the new traffic shows.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        string second;
-        do
-        {
-            await Task.Delay(100, Ct);
-            second = await anonymous.GetStringAsync("/metrics", Ct);
-        }
-        while (Value(second, "http_server_request_duration_seconds_count", searchRoute, """http_response_status_code="200""") < before + 2 && DateTime.UtcNow < deadline);
+        var second = await ScrapeUntilAsync(anonymous, text => Count(text, "http_server_request_duration_seconds_count", searchRoute) >= before + 2);
 
         Assert.True(Value(second, "http_server_request_duration_seconds_count", searchRoute, """http_response_status_code="200""") >= before + 2);
         Assert.True(Value(second, "quiver_search_duration_seconds_count", """leg="embed""") >= embedBefore + 2);
@@ -73,6 +70,26 @@ public sealed partial class MetricsTests(QuiverFactory factory) : IClassFixture<
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
     }
+
+    private static async Task<string> ScrapeUntilAsync(HttpClient client, Func<string, bool> shows)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var text = await client.GetStringAsync("/metrics", Ct);
+            if (shows(text) || DateTime.UtcNow > deadline)
+            {
+                return text;
+            }
+
+            await Task.Delay(100, Ct);
+        }
+    }
+
+    /// <summary>Like <see cref="Value"/>, 0 when there is no such sample yet.</summary>
+    private static double Count(string exposition, string metric, params string[] labels) =>
+        Sample().Matches(exposition).Where(m => m.Groups["name"].Value == metric && labels.All(l => m.Groups["labels"].Value.Contains(l, StringComparison.Ordinal)))
+            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
 
     /// <summary>The sum of the samples of <paramref name="metric"/> whose labels contain every one of <paramref name="labels"/>.</summary>
     private static double Value(string exposition, string metric, params string[] labels)
