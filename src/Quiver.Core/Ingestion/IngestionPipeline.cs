@@ -44,7 +44,10 @@ internal sealed partial class IngestionPipeline(
     /// <summary>Processes <paramref name="job"/>; <paramref name="ct"/> is cancelled when the job is cancelled or the host stops.</summary>
     public async Task<Outcome> RunAsync(ClaimedJob job, CancellationToken ct)
     {
-        using var activity = QuiverTelemetry.Source.StartActivity("ingest.file");
+        // The job's spans continue the trace of the request that attached the file, when it had one.
+        using var activity = ActivityContext.TryParse(job.TraceParent, null, out var attach)
+            ? QuiverTelemetry.Source.StartActivity("ingest.file", ActivityKind.Consumer, attach)
+            : QuiverTelemetry.Source.StartActivity("ingest.file", ActivityKind.Consumer);
         activity?.SetTag("quiver.vector_store.id", job.VectorStoreId);
         activity?.SetTag("quiver.file.id", job.FileId);
         activity?.SetTag("quiver.attempt", job.Attempts);

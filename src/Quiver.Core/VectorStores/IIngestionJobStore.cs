@@ -49,4 +49,5 @@ public sealed record ClaimedJob(
     string Filename,
     string EmbeddingModel,
     int MaxChunkSizeTokens,
-    int ChunkOverlapTokens);
+    int ChunkOverlapTokens,
+    string? TraceParent = null);

@@ -327,6 +327,10 @@ internal static class PostgresMigrations
         ALTER TABLE files ADD COLUMN expires_at bigint;
         CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
         """,
+        // The attach request's W3C trace context, so a job's spans join the request's trace (docs/observability.md).
+        """
+        ALTER TABLE ingestion_jobs ADD COLUMN trace_parent text;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>

@@ -300,14 +300,15 @@ internal sealed class PostgresVectorStoreRepository(PostgresDatabase database, P
                 .ExecuteNonQueryAsync(ct);
 
             await connection.Command("""
-                    INSERT INTO ingestion_jobs (vector_store_id, file_id, generation, state, attempts, not_before_ms, deadline_ms)
+                    INSERT INTO ingestion_jobs (vector_store_id, file_id, generation, state, attempts, not_before_ms, deadline_ms, trace_parent)
                     VALUES (@store, @file, (SELECT generation FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file),
-                            'queued', 0, @now_ms, 0)
+                            'queued', 0, @now_ms, 0, @trace)
                     ON CONFLICT (vector_store_id, file_id) DO UPDATE SET
                         generation = excluded.generation, state = 'queued', attempts = 0, lease_owner = NULL,
-                        lease_until_ms = NULL, not_before_ms = excluded.not_before_ms, deadline_ms = 0
+                        lease_until_ms = NULL, not_before_ms = excluded.not_before_ms, deadline_ms = 0, trace_parent = excluded.trace_parent
                     """, transaction)
                 .With("@store", storeId).With("@file", attachment.FileId).With("@now_ms", nowMs)
+                .With("@trace", System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C } activity ? activity.Id : null)
                 .ExecuteNonQueryAsync(ct);
 
             if (batchId is not null)

@@ -34,12 +34,12 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
                     UPDATE ingestion_jobs SET state = 'running', lease_owner = @owner, lease_until_ms = @until,
                         attempts = attempts + 1, deadline_ms = @deadline
                     WHERE id = @id
-                    RETURNING id, vector_store_id, file_id, generation, attempts
+                    RETURNING id, vector_store_id, file_id, generation, attempts, trace_parent
                     """, transaction)
                 .With("@owner", owner).With("@until", nowMs + leaseMs).With("@deadline", nowMs + runDeadlineMs).With("@id", jobId)
                 .ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            var (storeId, fileId, generation, attempts) = (reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4));
+            var (storeId, fileId, generation, attempts, traceParent) = (reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5));
             await reader.DisposeAsync();
 
             await using var context = await connection.Command("""
@@ -57,7 +57,7 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
             }
 
             return new ClaimedJob(jobId, owner, storeId, fileId, generation, attempts,
-                context.GetString(0), context.GetString(1), context.GetInt32(2), context.GetInt32(3));
+                context.GetString(0), context.GetString(1), context.GetInt32(2), context.GetInt32(3), traceParent);
         }, ct);
 
     /// <summary>
