@@ -8,7 +8,11 @@ namespace Quiver.IntegrationTests;
 /// <summary>
 /// <c>/metrics</c> after real traffic: the Prometheus series of docs/observability.md exist with their labels,
 /// and they move when more traffic comes (the counts are process-wide, so only increases are asserted).
+/// Runs alone: OpenTelemetry's listener is process-wide, so another test host's ASP.NET Core meter maps onto the
+/// same metric stream, and when that host is disposed its instrument's completion retires the shared stream
+/// (the route's series vanished from the scrape mid-test in CI).
 /// </summary>
+[Collection(ProcessWideTelemetryCollection.Name)]
 public sealed partial class MetricsTests(QuiverFactory factory) : IClassFixture<QuiverFactory>
 {
     [Fact]
@@ -112,4 +116,11 @@ public sealed partial class MetricsTests(QuiverFactory factory) : IClassFixture<
     // Label values are quoted and may hold braces (route templates): a label set ends at the first unquoted '}'.
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>(?:[^""}]|""(?:[^""\\]|\\.)*"")*)\})? (?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex Sample();
+}
+
+/// <summary>Tests that read process-wide telemetry run after the parallel tests, one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideTelemetryCollection
+{
+    public const string Name = "process-wide-telemetry";
 }

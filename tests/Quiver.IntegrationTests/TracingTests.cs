@@ -9,6 +9,7 @@ namespace Quiver.IntegrationTests;
 /// Spans: an attach request's trace continues into the background job (extract, chunk, embed, publish),
 /// and a search's legs are children of its request, all under the caller's <c>traceparent</c>.
 /// </summary>
+[Collection(ProcessWideTelemetryCollection.Name)]
 public sealed class TracingTests(QuiverFactory factory) : IClassFixture<QuiverFactory>, IDisposable
 {
     private readonly ConcurrentBag<Activity> _stopped = [];

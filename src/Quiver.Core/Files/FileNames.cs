@@ -29,6 +29,15 @@ public static class FileNames
             }
         }
 
+        foreach (var c in name)
+        {
+            if (c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' or '\u200E' or '\u200F' or '\u061C')
+            {
+                // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf": bidirectional controls only disguise a name.
+                throw ApiErrors.BadRequest("The filename must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C).", "file", "invalid_filename");
+            }
+        }
+
         if (name is "." or "..")
         {
             throw ApiErrors.BadRequest("The filename must not be '.' or '..'.", "file", "invalid_filename");

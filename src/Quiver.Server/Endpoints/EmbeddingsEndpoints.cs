@@ -26,7 +26,7 @@ internal static class EmbeddingsEndpoints
     private static async Task<Results<Ok<EmbeddingsResponse>, Ok<EmbeddingsBase64Response>>> CreateEmbeddingsAsync(
         HttpRequest request, IEmbeddingModelRegistry models, CancellationToken ct)
     {
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
+        var body = await JsonBody.ReadLargeObjectAsync(request, ct);
         var modelId = body.RequiredString("model", 200);
         if (!models.TryResolve(modelId, out var model))
         {

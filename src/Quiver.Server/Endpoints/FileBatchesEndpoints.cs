@@ -27,7 +27,7 @@ internal static class FileBatchesEndpoints
     {
         var storeId = PathIds.Store(vector_store_id);
         var scope = $"vector_stores/{storeId}/file_batches";
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
+        var body = await JsonBody.ReadLargeObjectAsync(request, ct);
         var idempotencyKey = IdempotencyKeys.Read(request);
         var files = CreateFileBatchRequest.Parse(body);
         // The batch row carries its key (a same-key retry is answered with that batch by the repository); the

@@ -40,8 +40,26 @@ public sealed record ListQuery(
                 $"Invalid 'order': '{ApiErrors.Truncate(Order)}'. Expected 'asc' or 'desc'.", "order", "invalid_value"),
         };
 
-        return new ListRequest(limit, order, NullIfEmpty(After), NullIfEmpty(Before));
+        return new ListRequest(limit, order, Cursor(After, "after"), Cursor(Before, "before"));
     }
 
-    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    /// <summary>
+    /// A cursor is an object id: up to 128 ASCII letters, digits, '_' and '-'. Anything else cannot name an object,
+    /// and is refused here rather than sent to the database (a NUL there is a 500 on PostgreSQL).
+    /// </summary>
+    private static string? Cursor(string? value, string name)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        if (value.Length > 128 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        {
+            throw ApiErrors.BadRequest(
+                $"Invalid '{name}': '{ApiErrors.Truncate(value)}'. Expected the id of an object from a previous page.", name, "invalid_value");
+        }
+
+        return value;
+    }
 }

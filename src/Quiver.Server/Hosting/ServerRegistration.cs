@@ -2,6 +2,8 @@ using Quiver.Server.Auth;
 using Quiver.Server.Endpoints;
 using Quiver.Server.Errors;
 using Quiver.Server.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace Quiver.Server.Hosting;
@@ -31,6 +33,9 @@ internal static class ServerRegistration
         services.AddOpenApi();
         services.AddHostedService<AdminKeyBootstrapper>();
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+        services.AddOptions<HttpLimitsOptions>().BindConfiguration(HttpLimitsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HttpLimitsOptions>, HttpLimitsValidator>();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpLimitsOptions>>((kestrel, limits) => limits.Value.ApplyTo(kestrel.Limits));
         builder.AddQuiverTelemetry();
         return builder;
     }
@@ -65,4 +70,11 @@ internal static class ServerRegistration
         api.MapSearch(namePrefix);
         api.MapEmbeddings(namePrefix);
     }
+}
+
+/// <summary>Fails start-up with the first invalid <c>Quiver:Http</c> value.</summary>
+internal sealed class HttpLimitsValidator : IValidateOptions<HttpLimitsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HttpLimitsOptions options) =>
+        options.Validate() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }

@@ -99,6 +99,45 @@ public static class DatabaseProbe
             ? await ScalarAsync(factory, "SELECT COUNT(*) FROM blobs WHERE key IS NULL", "", null)
             : Directory.EnumerateFiles(Path.Combine(factory.DataDir, "tmp")).LongCount();
 
+    /// <summary>Every table of the backend's database with its row count, by name (FTS5 shadow tables included).</summary>
+    public static async Task<IReadOnlyList<(string Table, long Rows)>> TableRowCountsAsync(this QuiverFactory factory)
+    {
+        var tables = new List<string>();
+        if (factory is PostgresQuiverFactory postgres)
+        {
+            await using var pg = new NpgsqlConnection(postgres.ConnectionString);
+            await pg.OpenAsync(Api.Ct);
+            await using (var list = new NpgsqlCommand("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename", pg))
+            await using (var reader = await list.ExecuteReaderAsync(Api.Ct))
+            {
+                while (await reader.ReadAsync(Api.Ct))
+                {
+                    tables.Add(reader.GetString(0));
+                }
+            }
+        }
+        else
+        {
+            await using var connection = Open(factory);
+            await connection.OpenAsync(Api.Ct);
+            await using var list = connection.CreateCommand();
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+            await using var reader = await list.ExecuteReaderAsync(Api.Ct);
+            while (await reader.ReadAsync(Api.Ct))
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        var counts = new List<(string, long)>();
+        foreach (var table in tables)
+        {
+            counts.Add((table, await ScalarAsync(factory, $"SELECT COUNT(*) FROM \"{table}\"")));
+        }
+
+        return counts;
+    }
+
     /// <summary>A single integer from the backend's database; parameters are written <c>@name</c> in the SQL on both backends.</summary>
     public static async Task<long> ScalarAsync(this QuiverFactory factory, string sql, params (string Name, object Value)[] parameters)
     {
