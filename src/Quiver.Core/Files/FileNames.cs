@@ -27,10 +27,7 @@ public static class FileNames
             {
                 throw ApiErrors.BadRequest("The filename must not contain control characters or path separators ('/' or '\\'). Send the base name only.", "file", "invalid_filename");
             }
-        }
 
-        foreach (var c in name)
-        {
             if (c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' or '\u200E' or '\u200F' or '\u061C')
             {
                 // "invoice\u202Efdp.exe" shows as "invoiceexe.pdf": bidirectional controls only disguise a name.

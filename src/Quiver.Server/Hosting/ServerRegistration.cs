@@ -1,9 +1,9 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Quiver.Server.Auth;
 using Quiver.Server.Endpoints;
 using Quiver.Server.Errors;
 using Quiver.Server.Json;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace Quiver.Server.Hosting;
