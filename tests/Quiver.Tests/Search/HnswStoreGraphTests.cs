@@ -24,8 +24,8 @@ public sealed class HnswStoreGraphTests : IDisposable
         await WaitForVersionAsync(graph, 5);
         Assert.False(graph.LoadedFromSavedFile);
 
-        // A row finds itself first.
-        Assert.Equal(keys[10], graph.Search(vectors.AsSpan(10 * Dim, Dim), 5, null)![0].Key);
+        // Rows find themselves first.
+        AssertFindThemselves(graph, keys, vectors, step: 20);
 
         // Version 6 removes keys 1..100 and adds 5001..5050.
         var (added, addedVectors) = Rows(first: 5001, count: 50, seed: 2);
@@ -34,7 +34,7 @@ public sealed class HnswStoreGraphTests : IDisposable
 
         var all = graph.Search(vectors.AsSpan(10 * Dim, Dim), 2000, null)!.Select(h => h.Key).ToHashSet();
         Assert.DoesNotContain(keys[10], all);
-        Assert.Equal(added[7], graph.Search(addedVectors.AsSpan(7 * Dim, Dim), 1, null)![0].Key);
+        AssertFindThemselves(graph, added, addedVectors, step: 1);
         Assert.False(graph.NeedsRebuild);
 
         // Removing a tenth of what it was built with (here 200 of 2,000) asks for a rebuild.
@@ -81,16 +81,17 @@ public sealed class HnswStoreGraphTests : IDisposable
         await WaitForVersionAsync(reloaded, 2);
         Assert.True(reloaded.LoadedFromSavedFile);
 
-        // Removed keys never come back; every row finds itself (HNSW does not promise to enumerate all rows).
+        // Removed keys never come back, from any query.
         var removed = keys[..100].ToHashSet();
         for (var row = 0; row < nowKeys.Length; row += 25)
         {
-            var hits = reloaded.Search(nowVectors.AsSpan(row * Dim, Dim), 20, null)!;
-            Assert.Equal(nowKeys[row], hits[0].Key);
-            Assert.DoesNotContain(hits, h => removed.Contains(h.Key));
+            Assert.DoesNotContain(reloaded.Search(nowVectors.AsSpan(row * Dim, Dim), 20, null)!, h => removed.Contains(h.Key));
         }
 
-        Assert.Equal(added[42], reloaded.Search(addedVectors.AsSpan(42 * Dim, Dim), 1, null)![0].Key);
+        // Kept and added rows find themselves. HNSW is approximate and USearch builds on several threads, so a
+        // rare row may be missed on one run (CI saw 1 of 80): recall is asserted, not perfection.
+        AssertFindThemselves(reloaded, nowKeys, nowVectors, step: 25);
+        AssertFindThemselves(reloaded, added, addedVectors, step: 1);
     }
 
     [Fact]
@@ -105,10 +106,8 @@ public sealed class HnswStoreGraphTests : IDisposable
         await using var rebuilt = Start(keys[200..], vectors[(200 * Dim)..], version: 2);
         await WaitForVersionAsync(rebuilt, 2);
         Assert.False(rebuilt.LoadedFromSavedFile);
-        for (var row = 0; row < 1800; row += 50)
-        {
-            Assert.Equal(keys[200 + row], rebuilt.Search(vectors.AsSpan((200 + row) * Dim, Dim), 1, null)![0].Key);
-        }
+        AssertFindThemselves(rebuilt, keys[200..], vectors[(200 * Dim)..], step: 50);
+        Assert.DoesNotContain(rebuilt.Search(vectors.AsSpan(0, Dim), 50, null)!, h => h.Key <= 200);
     }
 
     [Fact]
@@ -129,7 +128,7 @@ public sealed class HnswStoreGraphTests : IDisposable
         await using var rebuilt = Start(keys, vectors, version: 1);
         await WaitForVersionAsync(rebuilt, 1);
         Assert.False(rebuilt.LoadedFromSavedFile);
-        Assert.Equal(keys[3], rebuilt.Search(vectors.AsSpan(3 * Dim, Dim), 1, null)![0].Key);
+        AssertFindThemselves(rebuilt, keys, vectors, step: 15);
     }
 
     [Fact]
@@ -147,6 +146,21 @@ public sealed class HnswStoreGraphTests : IDisposable
         Assert.Null(again.Search(vectors.AsSpan(0, Dim), 1, null)); // a search racing the deletion falls back, never touches freed memory
         Assert.False(File.Exists(HnswStoreGraph.GraphPath(_dir, Store)));
         Assert.False(File.Exists(HnswStoreGraph.GraphPath(_dir, Store) + ".keys"));
+    }
+
+    /// <summary>At least 95 % of the sampled rows (every <paramref name="step"/>-th) are their own nearest hit.</summary>
+    private static void AssertFindThemselves(HnswStoreGraph graph, long[] keys, float[] vectors, int step)
+    {
+        int sampled = 0, found = 0;
+        for (var row = 0; row < keys.Length; row += step, sampled++)
+        {
+            if (graph.Search(vectors.AsSpan(row * Dim, Dim), 10, null)![0].Key == keys[row])
+            {
+                found++;
+            }
+        }
+
+        Assert.True(found >= sampled * 0.95, $"{found} of {sampled} sampled rows found themselves first.");
     }
 
     private HnswStoreGraph Start(long[] keys, float[] vectors, long version) =>
