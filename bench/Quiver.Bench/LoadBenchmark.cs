@@ -15,9 +15,11 @@ namespace Quiver.Bench;
 /// Load benchmark: starts the real server as a child process (embedded default: SQLite + the local model) on
 /// loopback and drives it from N connections for a set time with a mix of searches, lists, retrievals, uploads
 /// with attach, and batch create + cancel. Reports throughput, p50/p99 per route, every non-2xx status (5xx
-/// must be 0), and the server's RSS over time (sampled from /proc) with its trend.
+/// must be 0), and the server's RSS over time (sampled from /proc) with its trend. With <c>--steady-data</c> every
+/// file an operation uploads is detached and deleted again by the same operation (both real routes, often racing
+/// the file's ingestion), so the data set stays the seed's size and a growing RSS means a leak, not more data.
 /// Usage: <c>dotnet bench/Quiver.Bench/bin/Release/net10.0/Quiver.Bench.dll load [--connections 32] [--seconds 300]
-/// [--seed-files 200] [--server-dll src/Quiver.Server/bin/Release/net10.0/Quiver.Server.dll]</c>
+/// [--seed-files 200] [--steady-data] [--server-dll src/Quiver.Server/bin/Release/net10.0/Quiver.Server.dll]</c>
 /// </summary>
 public static class LoadBenchmark
 {
@@ -41,6 +43,7 @@ public static class LoadBenchmark
         var connections = Option(args, "--connections", 32);
         var seconds = Option(args, "--seconds", 300);
         var seedFiles = Option(args, "--seed-files", 200);
+        var steadyData = args.Contains("--steady-data");
         var serverDll = Option(args, "--server-dll") ?? Path.Combine("src", "Quiver.Server", "bin", "Release", "net10.0", "Quiver.Server.dll");
         if (!File.Exists(serverDll))
         {
@@ -75,7 +78,7 @@ public static class LoadBenchmark
             await WaitReadyAsync(http);
 
             var random = new Random(42);
-            Console.WriteLine($"load: {connections} connections, {seconds} s, seed store of {seedFiles} files, server pid {server.Id}, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"load: {connections} connections, {seconds} s, seed store of {seedFiles} files{(steadyData ? ", steady data (uploads deleted again)" : "")}, server pid {server.Id}, {Environment.ProcessorCount} cores");
             var storeId = (string)(await ReadAsync(await http.PostAsync("/v1/vector_stores", Json("""{"name":"load"}"""))))["id"]!;
             var seedIds = await UploadTextFilesAsync(http, [.. Enumerable.Range(0, seedFiles).Select(i => Document(random, i))]);
             foreach (var chunk in seedIds.Chunk(100))
@@ -109,7 +112,7 @@ public static class LoadBenchmark
                     var pick = local.Next(totalWeight);
                     var route = Mix.First(m => (pick -= m.Weight) < 0).Route;
                     var t = Stopwatch.GetTimestamp();
-                    var codes = await RunAsync(http, route, storeId, local);
+                    var codes = await RunAsync(http, route, storeId, local, steadyData);
                     latencies.GetOrAdd(route, _ => []).Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                     foreach (var code in codes)
                     {
@@ -150,7 +153,14 @@ public static class LoadBenchmark
                 var first = samples.Take(quarter).Average(s => s.Kib) / 1024.0;
                 var last = samples.Skip(samples.Length - quarter).Average(s => s.Kib) / 1024.0;
                 Console.WriteLine(F($"RSS MiB: min {samples.Min(s => s.Kib) / 1024.0:F0}, max {samples.Max(s => s.Kib) / 1024.0:F0}; first quarter avg {first:F0}, last quarter avg {last:F0}; slope {Slope(samples) * 60 / 1024.0:F1} MiB/min"));
+                var secondHalf = samples[(samples.Length / 2)..];
+                Console.WriteLine(F($"RSS slope over the second half: {Slope(secondHalf) * 60 / 1024.0:F1} MiB/min"));
+                Console.WriteLine("RSS MiB per minute: " + string.Join(", ", samples.GroupBy(s => (int)(s.Seconds / 60))
+                    .Select(g => F($"{g.Key}:{g.Average(s => s.Kib) / 1024.0:F0}"))));
             }
+
+            var finalStore = await ReadAsync(await http.GetAsync($"/v1/vector_stores/{storeId}"));
+            Console.WriteLine($"store at the end: usage_bytes {finalStore["usage_bytes"]}, file_counts {finalStore["file_counts"]!.ToJsonString()}");
 
             return serverErrors == 0 ? 0 : 1;
         }
@@ -167,7 +177,7 @@ public static class LoadBenchmark
     }
 
     /// <summary>One operation of the mix; returns the status class of each HTTP call ("2xx", "4xx", "5xx" or "error").</summary>
-    private static async Task<List<string>> RunAsync(HttpClient http, string route, string storeId, Random random)
+    private static async Task<List<string>> RunAsync(HttpClient http, string route, string storeId, Random random, bool steadyData)
     {
         var codes = new List<string>();
         async Task<JsonObject?> Call(HttpMethod method, string url, string? body = null)
@@ -212,6 +222,11 @@ public static class LoadBenchmark
                 if (fileId is not null)
                 {
                     await Call(HttpMethod.Post, $"/v1/vector_stores/{storeId}/files", new JsonObject { ["file_id"] = fileId }.ToJsonString());
+                    if (steadyData)
+                    {
+                        await Call(HttpMethod.Delete, $"/v1/vector_stores/{storeId}/files/{fileId}");
+                        await Call(HttpMethod.Delete, $"/v1/files/{fileId}");
+                    }
                 }
 
                 break;
@@ -230,6 +245,15 @@ public static class LoadBenchmark
                 if (await Call(HttpMethod.Post, $"/v1/vector_stores/{storeId}/file_batches", new JsonObject { ["file_ids"] = ids }.ToJsonString()) is { } batch)
                 {
                     await Call(HttpMethod.Post, $"/v1/vector_stores/{storeId}/file_batches/{(string)batch["id"]!}/cancel");
+                }
+
+                if (steadyData)
+                {
+                    foreach (var id in ids)
+                    {
+                        await Call(HttpMethod.Delete, $"/v1/vector_stores/{storeId}/files/{(string)id!}");
+                        await Call(HttpMethod.Delete, $"/v1/files/{(string)id!}");
+                    }
                 }
 
                 break;

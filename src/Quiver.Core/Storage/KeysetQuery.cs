@@ -8,7 +8,7 @@ namespace Quiver.Core.Storage;
 /// Keyset pagination over <c>(created_at, id)</c> (D13): a cursor is an object id whose sort key
 /// is looked up, and the page continues strictly after (or before) that key. Stable under
 /// concurrent inserts because no offset is involved. Shared by both backends (the SQL uses only
-/// row-value comparison, which SQLite and PostgreSQL both support) through their typed adapters.
+/// row-value comparison, which SQLite and PostgreSQL both support) on ADO.NET's provider-neutral types.
 /// </summary>
 /// <param name="Select">The SELECT with its scoping WHERE clause (no ORDER BY / LIMIT).</param>
 /// <param name="CursorLookup">A query returning <c>created_at</c> of the cursor row <c>@cursor</c> within the same scope.</param>

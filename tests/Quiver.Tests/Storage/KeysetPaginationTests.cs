@@ -3,6 +3,7 @@ using Quiver.Core.Errors;
 using Quiver.Core.Files;
 using Quiver.Core.Ids;
 using Quiver.Core.Paging;
+using Quiver.Core.Storage.Relational;
 using Quiver.Core.Storage.Sqlite;
 using Quiver.Core.Tenancy;
 
@@ -12,7 +13,7 @@ public sealed class KeysetPaginationTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "quiver-unit", Guid.NewGuid().ToString("N"));
     private readonly Principal _owner = new("p", "u");
-    private SqliteFileRepository _files = null!;
+    private SqlFileRepository _files = null!;
     private List<string> _ascending = [];
 
     public async ValueTask InitializeAsync()
@@ -20,7 +21,7 @@ public sealed class KeysetPaginationTests : IAsyncLifetime
         Directory.CreateDirectory(_dir);
         var database = new SqliteDatabase(Path.Combine(_dir, "q.db"));
         await SqliteMigrations.MigrateAsync(database, TestContext.Current.CancellationToken);
-        _files = new SqliteFileRepository(database);
+        _files = new SqlFileRepository(new SqliteBackend(database));
         var ids = new RandomIdGenerator();
         var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
         // Ten files over four distinct seconds, so ties on created_at are broken by id.

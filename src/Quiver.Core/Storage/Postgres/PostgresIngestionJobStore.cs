@@ -2,6 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
 using Quiver.Core.Search;
+using Quiver.Core.Storage.Relational;
 using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Storage.Postgres;
@@ -125,7 +126,7 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                     """, transaction)
                 .With("@usage", usageBytes).With("@parsed", parsedText).With("@store", job.VectorStoreId).With("@file", job.FileId)
                 .ExecuteNonQueryAsync(ct);
-            await PostgresVectorStoreRepository.SettleMemberAsync(connection, transaction, NullIfEmpty(batchId), job.FileId, VectorStoreFileStatus.Completed, ct);
+            await SqlVectorStoreRepository.SettleMemberAsync(connection, transaction, NullIfEmpty(batchId), job.FileId, VectorStoreFileStatus.Completed, ct);
             await connection.Command("DELETE FROM ingestion_jobs WHERE id = @job", transaction).With("@job", job.JobId).ExecuteNonQueryAsync(ct);
             return true;
         }, ct);
@@ -217,7 +218,7 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                 """, transaction)
             .With("@code", code).With("@message", message).With("@store", storeId).With("@file", fileId)
             .ExecuteNonQueryAsync(ct);
-        await PostgresVectorStoreRepository.SettleMemberAsync(connection, transaction, batchId, fileId, VectorStoreFileStatus.Failed, ct);
+        await SqlVectorStoreRepository.SettleMemberAsync(connection, transaction, batchId, fileId, VectorStoreFileStatus.Failed, ct);
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using Npgsql;
+using Quiver.Core.Storage.Relational;
 
 namespace Quiver.Core.Storage.Postgres;
 
@@ -293,44 +294,10 @@ internal static class PostgresMigrations
         ALTER TABLE chunks DROP COLUMN dims;
         """,
 
-        // Role grants on files and vector stores (owner 3 > writer 2 > reader 1), within a
-        // project; user_id '*' is public. The primary key serves the per-request check of one
-        // resource, the second index the lists of what a user was granted.
-        """
-        CREATE TABLE resource_grants (
-            project text NOT NULL,
-            resource_type text NOT NULL,
-            resource_id text COLLATE "C" NOT NULL,
-            user_id text NOT NULL,
-            role integer NOT NULL,
-            created_at bigint NOT NULL,
-            PRIMARY KEY (project, resource_type, resource_id, user_id, role)
-        );
-        CREATE INDEX ix_resource_grants_user ON resource_grants (project, resource_type, user_id, resource_id);
-        """,
-
-        // Idempotency-Key on store create, upload and attach (issue 15): one row per principal, scope and key.
-        """
-        CREATE TABLE idempotency_keys (
-            project text NOT NULL,
-            owner text NOT NULL,
-            scope text NOT NULL,
-            key text NOT NULL,
-            request_hash text NOT NULL,
-            object_id text NOT NULL,
-            created_at bigint NOT NULL,
-            PRIMARY KEY (project, owner, scope, key)
-        );
-        """,
-        // File expiry from upload's expires_after (issue 15): swept with the file's chunks once passed.
-        """
-        ALTER TABLE files ADD COLUMN expires_at bigint;
-        CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
-        """,
-        // The attach request's W3C trace context, so a job's spans join the request's trace (docs/observability.md).
-        """
-        ALTER TABLE ingestion_jobs ADD COLUMN trace_parent text;
-        """,
+        PortableMigrations.ResourceGrants(" COLLATE \"C\""),
+        PortableMigrations.IdempotencyKeys,
+        PortableMigrations.FileExpiry,
+        PortableMigrations.JobTraceParent,
     ];
 
     /// <summary>The schema version this build expects.</summary>

@@ -1,4 +1,5 @@
 using Quiver.Core.Keys;
+using Quiver.Core.Storage.Relational;
 
 namespace Quiver.Core.Storage.Postgres;
 

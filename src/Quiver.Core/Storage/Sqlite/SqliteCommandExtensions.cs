@@ -18,10 +18,4 @@ internal static class SqliteCommandExtensions
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return command;
     }
-
-    public static string? GetNullableString(this SqliteDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    public static long? GetNullableInt64(this SqliteDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Quiver.Core.Storage.Relational;
 using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Storage.Sqlite;
@@ -160,7 +161,7 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
                     """, transaction)
                 .With("@usage", usageBytes).With("@parsed", parsedText).With("@store", job.VectorStoreId).With("@file", job.FileId)
                 .ExecuteScalarAsync(ct) as string;
-            await SqliteVectorStoreRepository.SettleMemberAsync(connection, transaction, NullIfEmpty(batchId), job.FileId, VectorStoreFileStatus.Completed, ct);
+            await SqlVectorStoreRepository.SettleMemberAsync(connection, transaction, NullIfEmpty(batchId), job.FileId, VectorStoreFileStatus.Completed, ct);
             await connection.Command("DELETE FROM ingestion_jobs WHERE id = @job", transaction).With("@job", job.JobId).ExecuteNonQueryAsync(ct);
             return true;
         }, ct);
@@ -191,7 +192,7 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
                 """, transaction)
             .With("@code", code).With("@message", message).With("@store", storeId).With("@file", fileId)
             .ExecuteScalarAsync(ct) as string;
-        await SqliteVectorStoreRepository.SettleMemberAsync(connection, transaction, NullIfEmpty(batchId), fileId, VectorStoreFileStatus.Failed, ct);
+        await SqlVectorStoreRepository.SettleMemberAsync(connection, transaction, NullIfEmpty(batchId), fileId, VectorStoreFileStatus.Failed, ct);
     }
 
     /// <inheritdoc/>

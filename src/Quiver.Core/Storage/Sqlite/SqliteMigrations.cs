@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Quiver.Core.Storage.Relational;
 
 namespace Quiver.Core.Storage.Sqlite;
 
@@ -203,44 +204,10 @@ internal static class SqliteMigrations
         CREATE UNIQUE INDEX ux_signing_keys_active ON signing_keys ((retired_at IS NULL)) WHERE retired_at IS NULL;
         """,
 
-        // Role grants on files and vector stores (owner 3 > writer 2 > reader 1), within a
-        // project; user_id '*' is public. The primary key serves the per-request check of one
-        // resource, the second index the lists of what a user was granted.
-        """
-        CREATE TABLE resource_grants (
-            project TEXT NOT NULL,
-            resource_type TEXT NOT NULL,
-            resource_id TEXT NOT NULL,
-            user_id TEXT NOT NULL,
-            role INTEGER NOT NULL,
-            created_at INTEGER NOT NULL,
-            PRIMARY KEY (project, resource_type, resource_id, user_id, role)
-        );
-        CREATE INDEX ix_resource_grants_user ON resource_grants (project, resource_type, user_id, resource_id);
-        """,
-
-        // Idempotency-Key on store create, upload and attach (issue 15): one row per principal, scope and key.
-        """
-        CREATE TABLE idempotency_keys (
-            project TEXT NOT NULL,
-            owner TEXT NOT NULL,
-            scope TEXT NOT NULL,
-            key TEXT NOT NULL,
-            request_hash TEXT NOT NULL,
-            object_id TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            PRIMARY KEY (project, owner, scope, key)
-        );
-        """,
-        // File expiry from upload's expires_after (issue 15): swept with the file's chunks once passed.
-        """
-        ALTER TABLE files ADD COLUMN expires_at INTEGER;
-        CREATE INDEX ix_files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL;
-        """,
-        // The attach request's W3C trace context, so a job's spans join the request's trace (docs/observability.md).
-        """
-        ALTER TABLE ingestion_jobs ADD COLUMN trace_parent TEXT;
-        """,
+        PortableMigrations.ResourceGrants(""),
+        PortableMigrations.IdempotencyKeys,
+        PortableMigrations.FileExpiry,
+        PortableMigrations.JobTraceParent,
     ];
 
     /// <summary>The schema version this build expects.</summary>

@@ -1,11 +1,11 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Quiver.Core.Ids;
 using Quiver.Core.Keys;
 
-namespace Quiver.Core.Storage.Sqlite;
+namespace Quiver.Core.Storage.Relational;
 
 /// <inheritdoc/>
-internal sealed class SqliteApiKeyStore(SqliteDatabase database, IIdGenerator ids, TimeProvider time) : IApiKeyStore
+internal sealed class SqlApiKeyStore(SqlBackend database, IIdGenerator ids, TimeProvider time) : IApiKeyStore
 {
     private const string Columns = "id, name, project, is_admin, created_at, revoked_at, rate_limit, permissions";
 
@@ -56,8 +56,8 @@ internal sealed class SqliteApiKeyStore(SqliteDatabase database, IIdGenerator id
                     UPDATE api_keys SET rate_limit = COALESCE(@limit, rate_limit), permissions = COALESCE(@permissions, permissions)
                     WHERE id = @id AND revoked_at IS NULL
                     """, transaction)
-                .With("@limit", rateLimit?.ToString())
-                .With("@permissions", permissions is null ? null : KeyPermissions.ToStored(permissions))
+                .WithText("@limit", rateLimit?.ToString())
+                .WithText("@permissions", permissions is null ? null : KeyPermissions.ToStored(permissions))
                 .With("@id", id)
                 .ExecuteNonQueryAsync(ct) == 1, ct);
         return changed ? await FindByIdAsync(id, ct) : null;
@@ -93,10 +93,11 @@ internal sealed class SqliteApiKeyStore(SqliteDatabase database, IIdGenerator id
     public async Task<long> CountAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return (long)(await connection.Command("SELECT COUNT(*) FROM api_keys").ExecuteScalarAsync(ct))!;
+        await using var command = connection.Command("SELECT COUNT(*) FROM api_keys");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    private static ApiKeyRecord Map(SqliteDataReader reader) => new(
+    private static ApiKeyRecord Map(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3) != 0,
         reader.GetInt64(4), reader.GetNullableInt64(5),
         RateLimitPolicy.FromStored(reader.GetString(6)), KeyPermissions.FromStored(reader.GetString(7)));

@@ -1,14 +1,18 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Quiver.Core.Access;
 using Quiver.Core.Errors;
 using Quiver.Core.Paging;
 using Quiver.Core.Tenancy;
 using Quiver.Core.VectorStores;
 
-namespace Quiver.Core.Storage.Sqlite;
+namespace Quiver.Core.Storage.Relational;
 
-/// <inheritdoc/>
-internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVectorStoreRepository
+/// <summary>
+/// Vector stores, their files and batches on either SQL backend: the SQL both speak, the state transitions and
+/// the accounting, once. <see cref="SqlBackend"/> supplies the few provider-specific pieces (row locks, job-row
+/// deletion with cross-process signals, id lists, index preparation).
+/// </summary>
+internal sealed class SqlVectorStoreRepository(SqlBackend database) : IVectorStoreRepository
 {
     private const string StoreColumns = """
         s.id, s.project, s.owner, s.name, s.description, s.metadata, s.embedding_model, s.embedding_dimensions,
@@ -17,7 +21,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         (SELECT COUNT(*) FROM vector_store_files f WHERE f.vector_store_id = s.id AND f.status = 'completed'),
         (SELECT COUNT(*) FROM vector_store_files f WHERE f.vector_store_id = s.id AND f.status = 'failed'),
         (SELECT COUNT(*) FROM vector_store_files f WHERE f.vector_store_id = s.id AND f.status = 'cancelled'),
-        (SELECT COALESCE(SUM(f.usage_bytes), 0) FROM vector_store_files f WHERE f.vector_store_id = s.id AND f.status = 'completed')
+        CAST((SELECT COALESCE(SUM(f.usage_bytes), 0) FROM vector_store_files f WHERE f.vector_store_id = s.id AND f.status = 'completed') AS BIGINT)
         """;
 
     private const string FileColumns = """
@@ -25,29 +29,29 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         f.chunking_requested, f.chunk_max_tokens, f.chunk_overlap_tokens, f.usage_bytes, f.created_at, f.batch_id, f.generation
         """;
 
-    private static readonly SqliteKeysetQuery Stores = new(
+    private static readonly KeysetQuery Stores = new(
         $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "s.")}",
         $"SELECT created_at FROM vector_stores WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "")} AND id = @cursor",
         "s.created_at", "s.id");
 
-    private static readonly SqliteKeysetQuery OwnStores = new(
+    private static readonly KeysetQuery OwnStores = new(
         $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.Owned("s.")}",
         $"SELECT created_at FROM vector_stores WHERE {GrantSql.Owned("")} AND id = @cursor",
         "s.created_at", "s.id");
 
-    private static readonly SqliteKeysetQuery StoreFiles = new(
+    private static readonly KeysetQuery StoreFiles = new(
         $"SELECT {FileColumns} FROM vector_store_files f WHERE f.vector_store_id = @store",
         "SELECT created_at FROM vector_store_files WHERE vector_store_id = @store AND file_id = @cursor",
         "f.created_at", "f.file_id");
 
-    private static readonly SqliteKeysetQuery StoreFilesWithStatus = StoreFiles with { Select = StoreFiles.Select + " AND f.status = @status" };
+    private static readonly KeysetQuery StoreFilesWithStatus = StoreFiles with { Select = StoreFiles.Select + " AND f.status = @status" };
 
-    private static readonly SqliteKeysetQuery BatchMembers = new(
+    private static readonly KeysetQuery BatchMembers = new(
         $"SELECT {FileColumns}, m.status FROM file_batch_members m JOIN vector_store_files f ON f.vector_store_id = @store AND f.file_id = m.file_id WHERE m.batch_id = @batch",
         "SELECT created_at FROM file_batch_members WHERE batch_id = @batch AND file_id = @cursor",
         "m.created_at", "m.file_id");
 
-    private static readonly SqliteKeysetQuery BatchMembersWithStatus = BatchMembers with { Select = BatchMembers.Select + " AND m.status = @status" };
+    private static readonly KeysetQuery BatchMembersWithStatus = BatchMembers with { Select = BatchMembers.Select + " AND m.status = @status" };
 
     /// <inheritdoc/>
     public async Task<VectorStoreRecord> CreateStoreAsync(VectorStoreRecord store, IReadOnlyList<Attachment> attachments, CancellationToken ct)
@@ -67,6 +71,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
                 .ExecuteNonQueryAsync(ct);
             await AttachInTransactionAsync(connection, transaction, new Principal(store.Project, store.Owner), store.Id, attachments, null, store.CreatedAt, ct);
         }, ct);
+        await database.StoreCreatedAsync(store.EmbeddingDimensions, ct);
         return (await GetStoreAsync(new Principal(store.Project, store.Owner), store.Id, ct))!;
     }
 
@@ -77,8 +82,24 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         return await GetStoreAsync(connection, null, principal, storeId, ct);
     }
 
-    private static async Task<VectorStoreRecord?> GetStoreAsync(SqliteConnection connection, SqliteTransaction? transaction, Principal principal, string storeId, CancellationToken ct)
+    /// <summary>
+    /// The principal's store. Inside a write transaction the row is locked first where the backend locks rows
+    /// (no key update, or exclusive to delete it): every status change of a store's files happens under it, which
+    /// gives the per-store serialisation SQLite's single writer gives.
+    /// </summary>
+    private async Task<VectorStoreRecord?> GetStoreAsync(DbConnection connection, DbTransaction? transaction, Principal principal, string storeId, CancellationToken ct, bool forDelete = false)
     {
+        if (transaction is not null && database.LocksRows)
+        {
+            var locked = await connection.Command(
+                    $"SELECT 1 FROM vector_stores WHERE project = @project AND owner = @owner AND id = @id{database.Lock(forDelete ? RowLock.Update : RowLock.NoKeyUpdate)}", transaction)
+                .With("@project", principal.Project).With("@owner", principal.User).With("@id", storeId).ExecuteScalarAsync(ct);
+            if (locked is null)
+            {
+                return null;
+            }
+        }
+
         await using var command = connection.Command($"SELECT {StoreColumns} FROM vector_stores s WHERE s.project = @project AND s.owner = @owner AND s.id = @id", transaction)
             .With("@project", principal.Project).With("@owner", principal.User).With("@id", storeId);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -132,14 +153,18 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
     public Task<IReadOnlyList<string>?> DeleteStoreAsync(Principal principal, string storeId, CancellationToken ct) =>
         database.WriteAsync<IReadOnlyList<string>?>(async (connection, transaction) =>
         {
-            if (await GetStoreAsync(connection, transaction, principal, storeId, ct) is null)
+            if (await GetStoreAsync(connection, transaction, principal, storeId, ct, forDelete: true) is null)
             {
                 return null;
             }
 
-            var running = await ReadStringsAsync(connection.Command(
-                "SELECT file_id FROM vector_store_files WHERE vector_store_id = @id AND status = 'in_progress'", transaction).With("@id", storeId), ct);
-            // Chunks first, row by row through the FTS trigger; the rest cascades from the store row.
+            var running = await connection.Command(
+                "SELECT file_id FROM vector_store_files WHERE vector_store_id = @id AND status = 'in_progress'", transaction).With("@id", storeId).ReadStringsAsync(ct);
+            // The jobs go explicitly, before the cascade would take them, so the same statement can signal workers
+            // running them in other processes. (On PostgreSQL no publication is in flight: each takes KEY SHARE on
+            // the store row first, which the exclusive lock above excludes.) Then the chunks, row by row through
+            // the lexical triggers; the rest cascades from the store row.
+            await connection.Command(database.DeleteJobs("vector_store_id = @id"), transaction).With("@id", storeId).ExecuteNonQueryAsync(ct);
             await connection.Command("DELETE FROM chunks WHERE vector_store_id = @id", transaction).With("@id", storeId).ExecuteNonQueryAsync(ct);
             await connection.Command("DELETE FROM vector_stores WHERE id = @id", transaction).With("@id", storeId).ExecuteNonQueryAsync(ct);
             return running;
@@ -211,13 +236,14 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
     /// Validates that every file still exists as its owner's (the service checked the caller's role on it), then upserts the store-file rows (a new
     /// generation each), their jobs and batch members. Returns files whose running work was superseded.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> AttachInTransactionAsync(
-        SqliteConnection connection, SqliteTransaction transaction, Principal principal, string storeId,
+    private async Task<IReadOnlyList<string>> AttachInTransactionAsync(
+        DbConnection connection, DbTransaction transaction, Principal principal, string storeId,
         IReadOnlyList<Attachment> attachments, string? batchId, long now, CancellationToken ct)
     {
         foreach (var attachment in attachments)
         {
-            var exists = await connection.Command("SELECT 1 FROM files WHERE id = @id AND project = @project AND owner = @owner", transaction)
+            // Locked for share: a concurrent delete of the file waits for this attach (and then detaches it), or wins and the file is not found.
+            var exists = await connection.Command($"SELECT 1 FROM files WHERE id = @id AND project = @project AND owner = @owner{database.Lock(RowLock.Share)}", transaction)
                 .With("@id", attachment.FileId).With("@project", principal.Project).With("@owner", attachment.FileOwner)
                 .ExecuteScalarAsync(ct);
             if (exists is null)
@@ -233,7 +259,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
             string? previousStatus = null;
             string? previousBatch = null;
             await using (var reader = await connection.Command(
-                    "SELECT status, batch_id FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file", transaction)
+                    $"SELECT status, batch_id FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file{database.Lock(RowLock.Update)}", transaction)
                 .With("@store", storeId).With("@file", attachment.FileId).ExecuteReaderAsync(ct))
             {
                 if (await reader.ReadAsync(ct))
@@ -247,6 +273,12 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
             {
                 superseded.Add(attachment.FileId);
                 await SettleMemberAsync(connection, transaction, previousBatch, attachment.FileId, VectorStoreFileStatus.Cancelled, ct);
+                // The job row stays (the upsert below bumps its generation): hold it, so no worker claims the old
+                // generation meanwhile, and signal a worker running it anywhere.
+                if (database.HoldJobs("vector_store_id = @store AND file_id = @file") is { } hold)
+                {
+                    await connection.Command(hold, transaction).With("@store", storeId).With("@file", attachment.FileId).ExecuteNonQueryAsync(ct);
+                }
             }
 
             // Old chunks of a completed file stay searchable until the new generation publishes (D7).
@@ -258,7 +290,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
                         status = 'in_progress', last_error_code = NULL, last_error_message = NULL,
                         attributes = excluded.attributes, chunking_requested = excluded.chunking_requested,
                         chunk_max_tokens = excluded.chunk_max_tokens, chunk_overlap_tokens = excluded.chunk_overlap_tokens,
-                        usage_bytes = 0, batch_id = excluded.batch_id, generation = generation + 1
+                        usage_bytes = 0, batch_id = excluded.batch_id, generation = vector_store_files.generation + 1
                     """, transaction)
                 .With("@store", storeId).With("@file", attachment.FileId).With("@attributes", attachment.Attributes.ToJson())
                 .With("@requested", attachment.Chunking.IsAuto ? null : "static")
@@ -292,7 +324,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
     }
 
     /// <summary>Moves the batch member of a file's current attach to a terminal status, if it is still in progress.</summary>
-    internal static async Task SettleMemberAsync(SqliteConnection connection, SqliteTransaction transaction, string? batchId, string fileId, string status, CancellationToken ct)
+    internal static async Task SettleMemberAsync(DbConnection connection, DbTransaction transaction, string? batchId, string fileId, string status, CancellationToken ct)
     {
         if (batchId is null)
         {
@@ -314,7 +346,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
             : await GetFileAsync(connection, storeId, fileId, ct);
     }
 
-    private static async Task<VectorStoreFileRecord?> GetFileAsync(SqliteConnection connection, string storeId, string fileId, CancellationToken ct, SqliteTransaction? transaction = null)
+    private static async Task<VectorStoreFileRecord?> GetFileAsync(DbConnection connection, string storeId, string fileId, CancellationToken ct, DbTransaction? transaction = null)
     {
         await using var command = connection.Command($"SELECT {FileColumns} FROM vector_store_files f WHERE f.vector_store_id = @store AND f.file_id = @file", transaction)
             .With("@store", storeId).With("@file", fileId);
@@ -374,14 +406,14 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
                 throw VectorStoreErrors.StoreNotFound(storeId);
             }
 
-            return await RemoveFileFromStoreAsync(connection, transaction, storeId, fileId, ct);
+            return await RemoveFileFromStoreAsync(database, connection, transaction, storeId, fileId, ct);
         }, ct);
 
-    /// <summary>Removes a file from one store: batch member settled, chunks (and FTS rows), job and row deleted.</summary>
-    internal static async Task<bool> RemoveFileFromStoreAsync(SqliteConnection connection, SqliteTransaction transaction, string storeId, string fileId, CancellationToken ct)
+    /// <summary>Removes a file from one store: batch member settled, chunks (and lexical rows), job (a running one is signalled) and row deleted.</summary>
+    internal static async Task<bool> RemoveFileFromStoreAsync(SqlBackend database, DbConnection connection, DbTransaction transaction, string storeId, string fileId, CancellationToken ct)
     {
         var batchId = await connection.Command(
-                "SELECT COALESCE(batch_id, '') FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file", transaction)
+                $"SELECT COALESCE(batch_id, '') FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file{database.Lock(RowLock.Update)}", transaction)
             .With("@store", storeId).With("@file", fileId).ExecuteScalarAsync(ct) as string;
         if (batchId is null)
         {
@@ -392,7 +424,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         foreach (var sql in new[]
         {
             "DELETE FROM chunks WHERE vector_store_id = @store AND file_id = @file",
-            "DELETE FROM ingestion_jobs WHERE vector_store_id = @store AND file_id = @file",
+            database.DeleteJobs("vector_store_id = @store AND file_id = @file"),
             "DELETE FROM vector_store_files WHERE vector_store_id = @store AND file_id = @file",
         })
         {
@@ -432,7 +464,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
             : await GetBatchAsync(connection, storeId, batchId, ct);
     }
 
-    private static async Task<FileBatchRecord?> GetBatchAsync(SqliteConnection connection, string storeId, string batchId, CancellationToken ct, SqliteTransaction? transaction = null)
+    private static async Task<FileBatchRecord?> GetBatchAsync(DbConnection connection, string storeId, string batchId, CancellationToken ct, DbTransaction? transaction = null)
     {
         long createdAt;
         bool cancelled;
@@ -476,26 +508,28 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
             }
 
             // Files whose current attach belongs to this batch and is still running: stop and fence them.
-            // Set-based (three statements whatever the batch size) to keep the write lock short.
-            // Chunks left from an earlier generation of a re-attached file go too: a cancelled file is not searchable.
-            const string running = """
-                SELECT file_id FROM vector_store_files WHERE vector_store_id = @store AND batch_id = @batch AND status = 'in_progress'
-                """;
-            foreach (var sql in new[]
-            {
-                $"DELETE FROM chunks WHERE vector_store_id = @store AND file_id IN ({running})",
-                $"DELETE FROM ingestion_jobs WHERE vector_store_id = @store AND file_id IN ({running})",
-            })
-            {
-                await connection.Command(sql, transaction).With("@store", storeId).With("@batch", batchId).ExecuteNonQueryAsync(ct);
-            }
-
-            var cancelled = await ReadStringsAsync(connection.Command("""
+            var cancelled = await connection.Command("""
                     UPDATE vector_store_files SET status = 'cancelled', generation = generation + 1, usage_bytes = 0,
                         last_error_code = NULL, last_error_message = NULL
                     WHERE vector_store_id = @store AND batch_id = @batch AND status = 'in_progress'
                     RETURNING file_id
-                    """, transaction).With("@store", storeId).With("@batch", batchId), ct);
+                    """, transaction).With("@store", storeId).With("@batch", batchId).ReadStringsAsync(ct);
+            if (cancelled.Count == 0)
+            {
+                // Every member still running when the batch was read has completed or failed since (its publication
+                // committed first): nothing is left to cancel, so the batch is not marked cancelled (D6). Only
+                // PostgreSQL's concurrent writers can interleave this way; SQLite's single writer cannot.
+                return new CancelResult((await GetBatchAsync(connection, storeId, batchId, ct, transaction))!, []);
+            }
+
+            // Set-based whatever the batch size. Chunks left from an earlier generation of a re-attached file go
+            // (a cancelled file is not searchable); the jobs go, and every one running in any process is told to
+            // stop when this commits.
+            var files = database.IdList(cancelled);
+            await connection.Command($"DELETE FROM chunks WHERE vector_store_id = @store AND {database.IsAnyOf("file_id", "@files")}", transaction)
+                .With("@store", storeId).With("@files", files).ExecuteNonQueryAsync(ct);
+            await connection.Command(database.DeleteJobs($"vector_store_id = @store AND {database.IsAnyOf("file_id", "@files")}"), transaction)
+                .With("@store", storeId).With("@files", files).ExecuteNonQueryAsync(ct);
 
             await connection.Command("UPDATE file_batch_members SET status = 'cancelled' WHERE batch_id = @batch AND status = 'in_progress'", transaction)
                 .With("@batch", batchId).ExecuteNonQueryAsync(ct);
@@ -529,7 +563,7 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         }, r => new BatchMemberRecord(MapFile(r), r.GetString(13)), ct);
     }
 
-    private static async Task<FileCounts> CountAsync(SqliteCommand command, CancellationToken ct)
+    private static async Task<FileCounts> CountAsync(DbCommand command, CancellationToken ct)
     {
         long inProgress = 0, completed = 0, failed = 0, cancelled = 0;
         await using (command)
@@ -551,28 +585,13 @@ internal sealed class SqliteVectorStoreRepository(SqliteDatabase database) : IVe
         return new FileCounts(inProgress, completed, failed, cancelled);
     }
 
-    internal static async Task<IReadOnlyList<string>> ReadStringsAsync(SqliteCommand command, CancellationToken ct)
-    {
-        var values = new List<string>();
-        await using (command)
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                values.Add(reader.GetString(0));
-            }
-        }
-
-        return values;
-    }
-
-    private static VectorStoreRecord MapStore(SqliteDataReader r) => new(
+    private static VectorStoreRecord MapStore(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetNullableString(4),
         AttributeMap.FromJson(r.GetString(5)), r.GetString(6), r.GetInt32(7),
         r.IsDBNull(8) ? null : r.GetInt32(8), r.GetNullableInt64(9), r.GetInt64(10) != 0, r.GetInt64(11), r.GetInt64(12),
         new FileCounts(r.GetInt64(13), r.GetInt64(14), r.GetInt64(15), r.GetInt64(16)), r.GetInt64(17));
 
-    private static VectorStoreFileRecord MapFile(SqliteDataReader r) => new(
+    private static VectorStoreFileRecord MapFile(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetNullableString(3), r.GetNullableString(4),
         AttributeMap.FromJson(r.GetString(5)),
         new ChunkingSpec(r.IsDBNull(6), r.GetInt32(7), r.GetInt32(8)),

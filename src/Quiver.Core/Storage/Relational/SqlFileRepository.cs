@@ -1,13 +1,13 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Quiver.Core.Access;
 using Quiver.Core.Files;
 using Quiver.Core.Paging;
 using Quiver.Core.Tenancy;
 
-namespace Quiver.Core.Storage.Sqlite;
+namespace Quiver.Core.Storage.Relational;
 
 /// <inheritdoc/>
-internal sealed class SqliteFileRepository(SqliteDatabase database, TimeProvider? time = null) : IFileRepository
+internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time = null) : IFileRepository
 {
     private const string Columns = "id, project, owner, filename, purpose, bytes, content_type, created_at, expires_at";
 
@@ -19,22 +19,22 @@ internal sealed class SqliteFileRepository(SqliteDatabase database, TimeProvider
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    private static readonly SqliteKeysetQuery AllFiles = new(
+    private static readonly KeysetQuery AllFiles = new(
         $"SELECT {ReadColumns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}" + NotExpired,
         $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
         "created_at", "id");
 
-    private static readonly SqliteKeysetQuery FilesWithPurpose = AllFiles with
+    private static readonly KeysetQuery FilesWithPurpose = AllFiles with
     {
         Select = AllFiles.Select + " AND purpose = @purpose",
     };
 
-    private static readonly SqliteKeysetQuery OwnFiles = new(
+    private static readonly KeysetQuery OwnFiles = new(
         $"SELECT {ReadColumns} FROM files WHERE {GrantSql.Owned("")}" + NotExpired,
         $"SELECT created_at FROM files WHERE {GrantSql.Owned("")} AND id = @cursor",
         "created_at", "id");
 
-    private static readonly SqliteKeysetQuery OwnFilesWithPurpose = OwnFiles with
+    private static readonly KeysetQuery OwnFilesWithPurpose = OwnFiles with
     {
         Select = OwnFiles.Select + " AND purpose = @purpose",
     };
@@ -48,7 +48,7 @@ internal sealed class SqliteFileRepository(SqliteDatabase database, TimeProvider
                     transaction)
                 .With("@id", file.Id).With("@project", file.Project).With("@owner", file.Owner)
                 .With("@filename", file.Filename).With("@purpose", file.Purpose).With("@bytes", file.Bytes)
-                .With("@content_type", file.ContentType).With("@created_at", file.CreatedAt).With("@expires_at", file.ExpiresAt)
+                .With("@content_type", file.ContentType).With("@created_at", file.CreatedAt).WithInt64("@expires_at", file.ExpiresAt)
                 .ExecuteNonQueryAsync(ct);
         }, ct);
 
@@ -98,17 +98,19 @@ internal sealed class SqliteFileRepository(SqliteDatabase database, TimeProvider
                 return null;
             }
 
-            var stores = await SqliteVectorStoreRepository.ReadStringsAsync(
-                connection.Command("SELECT vector_store_id FROM vector_store_files WHERE file_id = @id", transaction).With("@id", fileId), ct);
+            // Store rows are locked (and so read as committed) in a stable order: no deadlock with a concurrent attach.
+            var stores = await connection.Command(
+                    $"SELECT vector_store_id FROM vector_store_files WHERE file_id = @id ORDER BY vector_store_id{database.Lock(RowLock.Update)}", transaction)
+                .With("@id", fileId).ReadStringsAsync(ct);
             foreach (var store in stores)
             {
-                await SqliteVectorStoreRepository.RemoveFileFromStoreAsync(connection, transaction, store, fileId, ct);
+                await SqlVectorStoreRepository.RemoveFileFromStoreAsync(database, connection, transaction, store, fileId, ct);
             }
 
             return stores;
         }, ct);
 
-    internal static FileRecord Map(SqliteDataReader reader) => new(
+    internal static FileRecord Map(DbDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
         reader.GetString(4), reader.GetInt64(5), reader.GetString(6), reader.GetInt64(7), reader.GetNullableInt64(8),
         reader.GetString(9), reader.GetString(9) == FileStatuses.Error ? reader.GetNullableString(10) : null);

@@ -1,9 +1,9 @@
 using Quiver.Core.Access;
 
-namespace Quiver.Core.Storage.Postgres;
+namespace Quiver.Core.Storage.Relational;
 
 /// <inheritdoc/>
-internal sealed class PostgresGrantStore(PostgresDatabase database) : IGrantStore
+internal sealed class SqlGrantStore(SqlBackend database) : IGrantStore
 {
     /// <inheritdoc/>
     public async Task<ResourceAccess?> FindAsync(string project, string resourceType, string resourceId, string user, CancellationToken ct)
