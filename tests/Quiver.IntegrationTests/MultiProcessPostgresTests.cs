@@ -15,7 +15,8 @@ namespace Quiver.IntegrationTests;
 /// a batch uploaded through one and attached through the other is processed exactly once,
 /// a killed process's leased work is finished by the survivor after the lease lapses, and a
 /// cancel sent to one process stops the work running in the other at once (LISTEN/NOTIFY),
-/// not at its next lease heartbeat.
+/// not at its next lease heartbeat; and BM25's stored term statistics stay exact while both
+/// processes publish into the same stores and terms at once.
 /// </summary>
 public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
 {
@@ -163,6 +164,64 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
         Assert.Equal(held, after.Count("cancelled"));
         Assert.Equal(0, after.Count("completed"));
         Assert.Equal(0L, await ScalarAsync("SELECT COUNT(*) FROM chunks"));
+    }
+
+    [Fact]
+    public async Task Term_statistics_stay_exact_while_two_processes_publish_into_the_same_stores()
+    {
+        string[] vocabulary =
+        [
+            "protein", "binding", "cells", "immune", "response", "tumour", "mice", "dna", "methylation", "receptor",
+            "signal", "kinase", "inhibitor", "gene", "expression", "the", "of", "and", "café", "x-ray",
+        ];
+        var random = new Random(20261207);
+        var texts = Enumerable.Range(0, 120)
+            .Select(i => $"Doc {i}. " + string.Join(' ', Enumerable.Range(0, random.Next(5, 90)).Select(_ => vocabulary[random.Next(vocabulary.Length)])))
+            .ToArray();
+
+        var (a, b) = await StartTwoAsync(leaseSeconds: 30);
+        var ids = new string[texts.Length];
+        await Parallel.ForAsync(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (i, _) =>
+            ids[i] = (string)(await (i % 2 == 0 ? a : b).Client.UploadAsync("/v1", $"doc-{i}.txt", texts[i]))["id"]!);
+        var first = (string)(await a.Client.CreateStoreAsync("/v1"))["id"]!;
+        var second = (string)(await b.Client.CreateStoreAsync("/v1"))["id"]!;
+
+        // Overlapping batches through both processes into both stores (files 40..79 are attached twice to the first
+        // store at once: the later attach supersedes the earlier), so both processes' workers publish into the same
+        // stores' term rows concurrently; then, while that runs, detaches and re-attaches through the other process.
+        static string Batch(IEnumerable<string> files) => "{\"file_ids\":[" + string.Join(",", files.Select(id => "\"" + id + "\"")) + "]}";
+        await Task.WhenAll(
+            a.Client.PostJsonAsync($"/v1/vector_stores/{first}/file_batches", Batch(ids[..80])),
+            b.Client.PostJsonAsync($"/v1/vector_stores/{first}/file_batches", Batch(ids[40..])),
+            b.Client.PostJsonAsync($"/v1/vector_stores/{second}/file_batches", Batch(ids.Where((_, i) => i % 3 != 0))));
+        for (var i = 0; i < 30; i++)
+        {
+            var file = ids[random.Next(ids.Length)];
+            var client = (i % 2 == 0 ? b : a).Client;
+            if (random.Next(2) == 0)
+            {
+                await client.DeleteAsync($"/v1/vector_stores/{first}/files/{file}", Ct);
+            }
+            else
+            {
+                await client.PostJsonAsync($"/v1/vector_stores/{second}/files", "{\"file_id\":\"" + file + "\",\"attributes\":{\"round\":" + i + "}}");
+            }
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(300);
+        while (await ScalarAsync("SELECT COUNT(*) FROM ingestion_jobs") + await ScalarAsync("SELECT COUNT(*) FROM vector_store_files WHERE status = 'in_progress'") > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The stores never settled.");
+            await Task.Delay(100, Ct);
+        }
+
+        NpgsqlConnection Open() => new(_connectionString);
+        var chunks = await Search.StoredLexicalStatistics.ReadChunksAsync(Open);
+        Assert.True(chunks.Count > 100, $"only {chunks.Count} chunks published");
+        Assert.NotEmpty(a.Ingested);
+        Assert.NotEmpty(b.Ingested);
+        await Search.StoredLexicalStatistics.AssertMatchAsync(Open, chunks, Quiver.Core.Search.Fts5Analyzer.Shared.Analyze([.. chunks.Select(c => c.Text)]));
+        TestContext.Current.SendDiagnosticMessage($"{chunks.Count} chunks; process A ingested {a.Ingested.Count}, process B {b.Ingested.Count}");
     }
 
     private async Task<long> ScalarAsync(string sql)

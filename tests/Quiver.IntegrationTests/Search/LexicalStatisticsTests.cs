@@ -104,13 +104,13 @@ public abstract class LexicalStatisticsContract<TFactory>(TFactory factory) : IC
         }
 
         await factory.WaitForIdleWorkersAsync();
-        var chunks = await ReadChunksAsync();
+        var chunks = await StoredLexicalStatistics.ReadChunksAsync(Open);
         Assert.NotEmpty(chunks);
         var analyzed = Fts5Analyzer.Shared.Analyze([.. chunks.Select(c => c.Text)]);
 
         if (factory is PostgresQuiverFactory)
         {
-            await AssertStoredStatisticsAsync(chunks, analyzed);
+            await StoredLexicalStatistics.AssertMatchAsync(Open, chunks, analyzed);
         }
 
         var search = factory.Services.GetRequiredService<IChunkSearchStore>();
@@ -138,7 +138,7 @@ public abstract class LexicalStatisticsContract<TFactory>(TFactory factory) : IC
     /// the database, so N, mean length and document frequencies span every store, and each chunk's length counts
     /// its store token (the second column) too.
     /// </summary>
-    private Dictionary<long, double> Recompute(List<Chunk> chunks, IReadOnlyList<AnalyzedText> analyzed, string store, string query)
+    private Dictionary<long, double> Recompute(List<StoredLexicalStatistics.Chunk> chunks, IReadOnlyList<AnalyzedText> analyzed, string store, string query)
     {
         var perStore = factory is PostgresQuiverFactory;
         var population = Enumerable.Range(0, chunks.Count).Where(i => !perStore || chunks[i].Store == store).ToList();
@@ -158,65 +158,6 @@ public abstract class LexicalStatisticsContract<TFactory>(TFactory factory) : IC
         }
 
         return scores;
-    }
-
-    private async Task AssertStoredStatisticsAsync(List<Chunk> chunks, IReadOnlyList<AnalyzedText> analyzed)
-    {
-        var expectedPostings = new SortedSet<string>(StringComparer.Ordinal);
-        var expectedTerms = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        var expectedStores = new SortedDictionary<string, (long, long)>(StringComparer.Ordinal);
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            var (count, total) = expectedStores.GetValueOrDefault(chunks[i].Store);
-            expectedStores[chunks[i].Store] = (count + 1, total + analyzed[i].Length);
-            foreach (var (term, tf) in analyzed[i].Terms)
-            {
-                expectedPostings.Add($"{chunks[i].Store}|{term}|{chunks[i].Id}|{chunks[i].File}|{tf}|{analyzed[i].Length}");
-                expectedTerms[$"{chunks[i].Store}|{term}"] = expectedTerms.GetValueOrDefault($"{chunks[i].Store}|{term}") + 1;
-            }
-        }
-
-        var postings = await QueryAsync("SELECT vector_store_id || '|' || term || '|' || chunk_id || '|' || file_id || '|' || tf || '|' || chunk_length FROM chunk_postings");
-        Assert.Equal(expectedPostings, new SortedSet<string>(postings, StringComparer.Ordinal));
-        var terms = await QueryAsync("SELECT vector_store_id || '|' || term || '|' || df FROM lexical_terms");
-        Assert.Equal(expectedTerms.Select(t => $"{t.Key}|{t.Value}").Order(StringComparer.Ordinal), terms.Order(StringComparer.Ordinal));
-        var storeRows = await QueryAsync("SELECT vector_store_id || '|' || chunk_count || '|' || token_total FROM lexical_stores WHERE chunk_count <> 0");
-        Assert.Equal(expectedStores.Select(s => $"{s.Key}|{s.Value.Item1}|{s.Value.Item2}").Order(StringComparer.Ordinal), storeRows.Order(StringComparer.Ordinal));
-        Assert.Empty(await QueryAsync("SELECT vector_store_id FROM lexical_stores WHERE chunk_count < 0 OR token_total < 0"));
-    }
-
-    private sealed record Chunk(long Id, string Store, string File, string Text);
-
-    private async Task<List<Chunk>> ReadChunksAsync()
-    {
-        var rows = new List<Chunk>();
-        await using var connection = Open();
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, vector_store_id, file_id, text FROM chunks";
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add(new Chunk(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
-        }
-
-        return rows;
-    }
-
-    private async Task<List<string>> QueryAsync(string sql)
-    {
-        var rows = new List<string>();
-        await using var connection = Open();
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return rows;
     }
 
     private DbConnection Open() => factory is PostgresQuiverFactory postgres
