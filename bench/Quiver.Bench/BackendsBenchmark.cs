@@ -43,7 +43,7 @@ namespace Quiver.Bench;
 /// backends [--pg CONNSTR] [--files 10000] [--chunks-per-file 10] [--dims 384] [--clusters 1000] [--queries 200]
 ///          [--loaders 2] [--hnsw bulk|incremental] [--reindex true] [--extra-files 200]
 ///          [--hash-docs 1000] [--ingest-docs 300] [--ingest-models hash,local:snowflake-arctic-embed-xs]
-///          [--corpus PATH] [--workers 0] [--parts store,ingest] [--backends sqlite,postgres]
+///          [--corpus PATH] [--workers 0] [--parts store,ingest] [--backends sqlite,postgres] [--keep-pg false]
 /// </code>
 /// <list type="number">
 /// <item>Store: <c>files × chunks-per-file</c> synthetic clustered vectors (seed 42) with pseudo-word text,
@@ -130,7 +130,14 @@ internal static partial class BackendsBenchmark
                     }
                     finally
                     {
-                        await DropDatabaseAsync(pg, database.Name);
+                        if (options.Get("keep-pg", "false") == "true")
+                        {
+                            Console.WriteLine($"kept the PostgreSQL store's database {database.Name} (--keep-pg true); drop it when done");
+                        }
+                        else
+                        {
+                            await DropDatabaseAsync(pg, database.Name);
+                        }
                     }
 
                     NoteLoad("after the PostgreSQL store");

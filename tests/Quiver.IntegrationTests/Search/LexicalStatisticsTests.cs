@@ -13,8 +13,69 @@ public sealed class LexicalStatisticsTests(QuiverFactory factory) : LexicalStati
 
 public sealed class LexicalStatisticsPostgresTests : LexicalStatisticsContract<PostgresQuiverFactory>
 {
+    private readonly PostgresQuiverFactory _factory;
+
     public LexicalStatisticsPostgresTests(PostgresQuiverFactory factory)
-        : base(factory) => PostgresTestServer.RequireOrSkip();
+        : base(factory)
+    {
+        PostgresTestServer.RequireOrSkip();
+        _factory = factory;
+    }
+
+    /// <summary>
+    /// The MaxScore query (frequent terms looked up only for chunks that can still make the top k) answers exactly
+    /// what summing every posting does: same chunks, same order, same scores, with and without a filter, and it is
+    /// the path actually taken for queries that mix rare and frequent terms.
+    /// </summary>
+    [Fact]
+    public async Task Pruned_lexical_search_returns_exactly_the_exhaustive_top_k()
+    {
+        string[] frequent = ["study", "patients", "results", "increased", "associated", "risk"];
+        var rare = Enumerable.Range(0, 200).Select(i => $"marker{i}").ToArray();
+        var random = new Random(20261207);
+        var client = _factory.NewUser();
+        var storeId = (string)(await client.CreateStoreAsync("/v1"))["id"]!;
+        var ids = new List<string>();
+        for (var i = 0; i < 160; i++)
+        {
+            var words = Enumerable.Range(0, random.Next(20, 70)).Select(_ => random.Next(4) == 0 ? rare[random.Next(rare.Length)] : frequent[random.Next(frequent.Length)]);
+            ids.Add((string)(await client.UploadAsync("/v1", $"p{i}.txt", string.Join(' ', words)))["id"]!);
+        }
+
+        for (var i = 0; i < ids.Count; i++)
+        {
+            using var attached = await client.PostAsync($"/v1/vector_stores/{storeId}/files",
+                new StringContent("{\"file_id\":\"" + ids[i] + "\",\"attributes\":{\"half\":" + (i % 2) + "}}", System.Text.Encoding.UTF8, "application/json"), Ct);
+            attached.EnsureSuccessStatusCode();
+        }
+
+        await BatchTestKit.WaitUntilAsync(
+            async () => (await client.ListAllAsync($"/v1/vector_stores/{storeId}/files")).All(f => (string?)f["status"] == "completed"),
+            "every file to complete", 120);
+
+        var search = (Quiver.Core.Storage.Postgres.PostgresChunkSearchStore)_factory.Services.GetRequiredService<IChunkSearchStore>();
+        var prunedBefore = search.PrunedAnswers;
+        AttributeFilter filter = new ComparisonFilter(FilterOperator.Eq, "half", [FilterScalar.FromNumber(1)]);
+        var compared = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var query = $"{rare[random.Next(rare.Length)]} {rare[random.Next(rare.Length)]} {frequent[random.Next(frequent.Length)]} {frequent[random.Next(frequent.Length)]}";
+            foreach (var k in new[] { 3, 10 })
+            {
+                foreach (var f in new[] { null, filter })
+                {
+                    var pruned = await search.LexicalSearchAsync(storeId, query, k, f, Ct);
+                    var exhaustive = await search.LexicalSearchExhaustiveAsync(storeId, query, k, f, Ct);
+                    Assert.Equal(exhaustive.Select(h => h.Key), pruned.Select(h => h.Key));
+                    Assert.Equal(exhaustive.Select(h => h.Score), pruned.Select(h => h.Score), (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(a)));
+                    compared += pruned.Count;
+                }
+            }
+        }
+
+        Assert.True(compared > 400, $"only {compared} hits compared");
+        Assert.True(search.PrunedAnswers - prunedBefore >= 40, $"the pruned query answered only {search.PrunedAnswers - prunedBefore} of 160 searches");
+    }
 }
 
 /// <summary>

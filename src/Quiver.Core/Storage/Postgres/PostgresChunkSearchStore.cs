@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Pgvector;
 using Quiver.Core.Search;
 using Quiver.Core.VectorStores;
@@ -24,6 +25,11 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
     /// does not (<see cref="SearchOptions.PostgresHnswMinChunks"/>).
     /// </summary>
     private readonly long _exactScanMaxChunks = options.Value.PostgresHnswMinChunks;
+
+    private long _prunedAnswers;
+
+    /// <summary>Lexical searches answered by the MaxScore query without falling back (tests check the path is taken).</summary>
+    internal long PrunedAnswers => Interlocked.Read(ref _prunedAnswers);
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
@@ -81,7 +87,64 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
         return results;
     }
 
+    /// <summary>BM25 of one posting row <c>p</c> for query term row <c>q</c> (its idf) and store row <c>st</c> (its mean length).</summary>
+    private static string Bm25Sql(string posting) => string.Create(CultureInfo.InvariantCulture,
+        $"q.idf * ({posting}.tf * {Bm25.K1 + 1}) / ({posting}.tf + {Bm25.K1} * ({1 - Bm25.B} + {Bm25.B} * {posting}.chunk_length / st.avgdl))");
+
+    /// <summary>The store's chunk count and mean length (<c>st</c>), and each query term's idf (<c>q</c>) from its document frequency.</summary>
+    private static readonly string StatisticsCtes = string.Create(CultureInfo.InvariantCulture, $"""
+        st AS (
+            SELECT chunk_count::float8 AS n, token_total::float8 / GREATEST(chunk_count, 1) AS avgdl
+            FROM lexical_stores WHERE vector_store_id = @store AND chunk_count > 0),
+        q AS (
+            SELECT t.term, GREATEST(ln((st.n - t.df + 0.5) / (t.df + 0.5)), {Bm25.MinIdf}) AS idf
+            FROM lexical_terms t, st WHERE t.vector_store_id = @store AND t.term = ANY(@terms))
+        """);
+
+    /// <summary>Every posting of every query term, summed per chunk: exact, and linear in the terms' postings.</summary>
+    private static readonly string ExhaustiveSql = $"""
+        WITH {StatisticsCtes}
+        SELECT p.chunk_id, SUM({Bm25Sql("p")}) AS score
+        FROM q JOIN chunk_postings p ON p.vector_store_id = @store AND p.term = q.term CROSS JOIN st
+        /*where*/
+        GROUP BY p.chunk_id
+        ORDER BY score DESC, p.chunk_id
+        LIMIT @k
+        """;
+
+    /// <summary>
+    /// MaxScore over the (store, term, chunk) key. Only the rarer terms' postings are read in full (<c>part</c>: each
+    /// candidate's partial score); the <c>@common</c> terms' are looked up for the candidates that can still make the
+    /// top k: those whose partial score plus <c>@bound</c> (the most the common terms can add) reaches the k-th best
+    /// partial score, a lower bound of the k-th final score. What this cannot see — a chunk holding only common
+    /// terms — scores below <c>@bound</c>; the caller checks the k-th result is at least that, else runs the
+    /// exhaustive query.
+    /// </summary>
+    private static readonly string PrunedSql = $"""
+        WITH {StatisticsCtes},
+        part AS (
+            SELECT p.chunk_id, SUM({Bm25Sql("p")}) AS partial
+            FROM q JOIN chunk_postings p ON p.vector_store_id = @store AND p.term = q.term CROSS JOIN st
+            WHERE q.term <> ALL(@common) /*and*/
+            GROUP BY p.chunk_id),
+        kth AS (SELECT COALESCE((SELECT partial FROM part ORDER BY partial DESC LIMIT 1 OFFSET @k - 1), 0) AS v),
+        live AS (SELECT part.chunk_id, part.partial FROM part, kth WHERE part.partial + @bound >= kth.v)
+        SELECT l.chunk_id, l.partial + COALESCE((
+                SELECT SUM({Bm25Sql("c")})
+                FROM q JOIN chunk_postings c ON c.vector_store_id = @store AND c.term = q.term AND c.chunk_id = l.chunk_id CROSS JOIN st
+                WHERE q.term = ANY(@common)), 0) AS score
+        FROM live l
+        ORDER BY score DESC, l.chunk_id
+        LIMIT @k
+        """;
+
     /// <inheritdoc/>
+    /// <remarks>
+    /// BM25 (<see cref="Bm25"/>'s constants and formula) from the store's statistics, read through the (store, term)
+    /// key — no chunk without a query term is read. Frequent terms (in at least 1 of 20 chunks, and in more than
+    /// 2k) carry the bulk of the postings and little idf, so they are evaluated MaxScore-style (<see cref="PrunedSql"/>),
+    /// which returns exactly what the exhaustive sum does, or falls back to it.
+    /// </remarks>
     public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
     {
         // The query's terms as the index holds them (stemmed and folded by the same FTS5 tokenizer).
@@ -91,37 +154,83 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             return [];
         }
 
-        // BM25 (Bm25's constants and formula) from the store's statistics, one statement: the store's chunk
-        // count and mean length, each query term's idf from its document frequency, then the postings of those
-        // terms only, through the (store, term) primary key — no other chunk is read.
-        var sql = $"""
-            WITH st AS (
-                SELECT chunk_count::float8 AS n, token_total::float8 / GREATEST(chunk_count, 1) AS avgdl
-                FROM lexical_stores WHERE vector_store_id = @store AND chunk_count > 0),
-            q AS (
-                SELECT t.term, GREATEST(ln((st.n - t.df + 0.5) / (t.df + 0.5)), {Bm25.MinIdf.ToString(CultureInfo.InvariantCulture)}) AS idf
-                FROM lexical_terms t, st WHERE t.vector_store_id = @store AND t.term = ANY(@terms))
-            SELECT p.chunk_id,
-                SUM(q.idf * (p.tf * {(Bm25.K1 + 1).ToString(CultureInfo.InvariantCulture)})
-                    / (p.tf + {Bm25.K1.ToString(CultureInfo.InvariantCulture)} * ({(1 - Bm25.B).ToString(CultureInfo.InvariantCulture)} + {Bm25.B.ToString(CultureInfo.InvariantCulture)} * p.chunk_length / st.avgdl))) AS score
-            FROM q JOIN chunk_postings p ON p.vector_store_id = @store AND p.term = q.term CROSS JOIN st
-            /*filter*/
-            GROUP BY p.chunk_id
-            ORDER BY score DESC, p.chunk_id
-            LIMIT @k
-            """;
         await using var connection = await database.OpenAsync(ct);
-        await using var command = connection.Command("").With("terms", terms.ToArray()).With("store", storeId).With("k", k);
-        command.CommandText = sql.Replace("/*filter*/", filter is null ? "" : "WHERE " + PostgresFilterSql.FilesPassing(filter, command, "p.file_id"), StringComparison.Ordinal);
+        var (chunkCount, frequencies) = await ReadFrequenciesAsync(connection, storeId, terms, ct);
+        if (frequencies.Count == 0)
+        {
+            return [];
+        }
 
-        var hits = new List<SearchHit>(k);
+        var threshold = Math.Max(chunkCount / 20, 2L * k);
+        var common = frequencies.Where(f => f.Value >= threshold).Select(f => f.Key).ToArray();
+        if (common.Length > 0 && common.Length < frequencies.Count)
+        {
+            // idf ≤ max(ln(...), MinIdf) and tf / (tf + K1·(…)) < 1: a strict upper bound of what the common terms add.
+            var bound = common.Sum(term => Math.Max(Math.Log((chunkCount - frequencies[term] + 0.5) / (frequencies[term] + 0.5)), Bm25.MinIdf) * (Bm25.K1 + 1));
+            var (hits, last) = await ScoreAsync(connection, PrunedSql, storeId, frequencies.Keys, k, filter, "/*and*/", "AND ", ct, common, bound);
+            if (hits.Count == k && last >= bound)
+            {
+                Interlocked.Increment(ref _prunedAnswers);
+                return hits;
+            }
+        }
+
+        return (await ScoreAsync(connection, ExhaustiveSql, storeId, frequencies.Keys, k, filter, "/*where*/", "WHERE ", ct)).Hits;
+    }
+
+    /// <summary>The exhaustive lexical query alone (tests compare the pruned one with it).</summary>
+    internal async Task<IReadOnlyList<SearchHit>> LexicalSearchExhaustiveAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return (await ScoreAsync(connection, ExhaustiveSql, storeId, Fts5Analyzer.Shared.QueryTerms(query), k, filter, "/*where*/", "WHERE ", ct)).Hits;
+    }
+
+    /// <summary>The store's chunk count and the document frequency of each query term it holds (absent terms left out).</summary>
+    private static async Task<(long ChunkCount, Dictionary<string, long> Frequencies)> ReadFrequenciesAsync(
+        NpgsqlConnection connection, string storeId, IReadOnlyCollection<string> terms, CancellationToken ct)
+    {
+        long chunkCount = 0;
+        var frequencies = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = connection.Command("""
+                SELECT st.chunk_count, t.term, t.df FROM lexical_stores st
+                LEFT JOIN lexical_terms t ON t.vector_store_id = st.vector_store_id AND t.term = ANY(@terms)
+                WHERE st.vector_store_id = @store AND st.chunk_count > 0
+                """)
+            .With("store", storeId).With("terms", terms.ToArray());
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            hits.Add(new SearchHit(reader.GetInt64(0), (float)reader.GetDouble(1)));
+            chunkCount = reader.GetInt64(0);
+            if (!reader.IsDBNull(1))
+            {
+                frequencies[reader.GetString(1)] = reader.GetInt64(2);
+            }
         }
 
-        return hits;
+        return (chunkCount, frequencies);
+    }
+
+    private static async Task<(List<SearchHit> Hits, double Last)> ScoreAsync(
+        NpgsqlConnection connection, string sql, string storeId, IEnumerable<string> terms, int k, AttributeFilter? filter,
+        string filterSlot, string filterJoin, CancellationToken ct, string[]? common = null, double bound = 0)
+    {
+        await using var command = connection.Command("").With("terms", terms.ToArray()).With("store", storeId).With("k", k);
+        if (common is not null)
+        {
+            command.With("common", common).With("bound", bound);
+        }
+
+        command.CommandText = sql.Replace(filterSlot, filter is null ? "" : filterJoin + PostgresFilterSql.FilesPassing(filter, command, "p.file_id"), StringComparison.Ordinal);
+        var hits = new List<SearchHit>(k);
+        var last = double.NegativeInfinity;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            last = reader.GetDouble(1);
+            hits.Add(new SearchHit(reader.GetInt64(0), (float)last));
+        }
+
+        return (hits, last);
     }
 
     /// <inheritdoc/>

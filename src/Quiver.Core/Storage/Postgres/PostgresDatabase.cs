@@ -18,6 +18,15 @@ internal sealed class PostgresDatabase : IAsyncDisposable
     {
         ConnectionString = connectionString;
         var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (!Mentions(connectionString, "Max Auto Prepare", "MaxAutoPrepare"))
+        {
+            // Quiver sends the same few dozen statements over and over (role checks, store and file lookups, claims,
+            // publication): prepared on their connection after two uses, they skip parse and plan from then on.
+            // An operator behind a pooler without prepared-statement support sets Max Auto Prepare=0 (docs/deployment.md).
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepareStatements;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
         builder.UseVector();
         _dataSource = builder.Build();
     }
@@ -55,6 +64,16 @@ internal sealed class PostgresDatabase : IAsyncDisposable
             await work(c, t);
             return true;
         }, ct);
+
+    /// <summary>Statements kept prepared per connection when the connection string does not say (least recently used go first).</summary>
+    public const int AutoPrepareStatements = 128;
+
+    /// <summary>True when the connection string sets one of <paramref name="keywords"/> (in any case and spacing Npgsql accepts).</summary>
+    private static bool Mentions(string connectionString, params string[] keywords)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return given.Keys.Cast<string>().Any(key => keywords.Any(k => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), k.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase)));
+    }
 
     /// <summary>Deadlock, serialization failure, or a unique race between two inserts of the same key.</summary>
     private static bool IsTransient(PostgresException e) =>
