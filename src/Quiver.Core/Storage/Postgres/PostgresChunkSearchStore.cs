@@ -87,9 +87,12 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
         return results;
     }
 
-    /// <summary>BM25 of one posting row <c>p</c> for query term row <c>q</c> (its idf) and store row <c>st</c> (its mean length).</summary>
+    /// <summary>
+    /// BM25 of one posting row for query term row <c>q</c> (its idf) and store row <c>st</c> (its mean length), in
+    /// float8 throughout (a bare literal such as 2.2 would make PostgreSQL compute in numeric, several times slower).
+    /// </summary>
     private static string Bm25Sql(string posting) => string.Create(CultureInfo.InvariantCulture,
-        $"q.idf * ({posting}.tf * {Bm25.K1 + 1}) / ({posting}.tf + {Bm25.K1} * ({1 - Bm25.B} + {Bm25.B} * {posting}.chunk_length / st.avgdl))");
+        $"q.idf * ({posting}.tf * {Bm25.K1 + 1}::float8) / ({posting}.tf + {Bm25.K1}::float8 * ({1 - Bm25.B}::float8 + {Bm25.B}::float8 * {posting}.chunk_length / st.avgdl))");
 
     /// <summary>The store's chunk count and mean length (<c>st</c>), and each query term's idf (<c>q</c>) from its document frequency.</summary>
     private static readonly string StatisticsCtes = string.Create(CultureInfo.InvariantCulture, $"""
@@ -97,7 +100,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             SELECT chunk_count::float8 AS n, token_total::float8 / GREATEST(chunk_count, 1) AS avgdl
             FROM lexical_stores WHERE vector_store_id = @store AND chunk_count > 0),
         q AS (
-            SELECT t.term, GREATEST(ln((st.n - t.df + 0.5) / (t.df + 0.5)), {Bm25.MinIdf}) AS idf
+            SELECT t.term, GREATEST(ln((st.n - t.df + 0.5::float8) / (t.df + 0.5::float8)), {Bm25.MinIdf}::float8) AS idf
             FROM lexical_terms t, st WHERE t.vector_store_id = @store AND t.term = ANY(@terms))
         """);
 
@@ -141,8 +144,8 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
     /// <inheritdoc/>
     /// <remarks>
     /// BM25 (<see cref="Bm25"/>'s constants and formula) from the store's statistics, read through the (store, term)
-    /// key — no chunk without a query term is read. Frequent terms (in at least 1 of 20 chunks, and in more than
-    /// 2k) carry the bulk of the postings and little idf, so they are evaluated MaxScore-style (<see cref="PrunedSql"/>),
+    /// key — no chunk without a query term is read. Frequent terms (in at least a quarter of the chunks, and in more
+    /// than 2k) carry the bulk of the postings and little idf, so they are evaluated MaxScore-style (<see cref="PrunedSql"/>),
     /// which returns exactly what the exhaustive sum does, or falls back to it.
     /// </remarks>
     public async Task<IReadOnlyList<SearchHit>> LexicalSearchAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
@@ -161,9 +164,14 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             return [];
         }
 
-        var threshold = Math.Max(chunkCount / 20, 2L * k);
+        // Frequent: in a quarter of the chunks or more (idf ≤ ln 3, so each adds at most ~2.4 to a score) — few enough
+        // that the top k's partial scores usually clear their bound; a lower cut made SciFact's claims fall back often.
+        var threshold = Math.Max(chunkCount / 4, 2L * k);
         var common = frequencies.Where(f => f.Value >= threshold).Select(f => f.Key).ToArray();
-        if (common.Length > 0 && common.Length < frequencies.Count)
+        // Worth trying only when the rarer terms alone can fill the top k: with fewer candidates than k, chunks holding
+        // only frequent terms must fill it and the exhaustive sum would run anyway (a filter may still cut candidates).
+        var rareReach = frequencies.Where(f => f.Value < threshold).Select(f => f.Value).DefaultIfEmpty(0).Max();
+        if (common.Length > 0 && common.Length < frequencies.Count && rareReach >= k)
         {
             // idf ≤ max(ln(...), MinIdf) and tf / (tf + K1·(…)) < 1: a strict upper bound of what the common terms add.
             var bound = common.Sum(term => Math.Max(Math.Log((chunkCount - frequencies[term] + 0.5) / (frequencies[term] + 0.5)), Bm25.MinIdf) * (Bm25.K1 + 1));

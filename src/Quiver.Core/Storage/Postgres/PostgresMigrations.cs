@@ -298,6 +298,15 @@ internal static class PostgresMigrations
         PortableMigrations.IdempotencyKeys,
         PortableMigrations.FileExpiry,
         PortableMigrations.JobTraceParent,
+
+        // Postings read by index-only scans: the lexical query needs tf, chunk length and file of each posting of
+        // its terms, and with them in the key's INCLUDE list it reads the index pages of those terms only, not one
+        // heap page per posting (SciFact, 16 terms, 7,504 postings: 21 ms → 6.5 ms). Once autovacuum has marked the
+        // pages all-visible (insert-driven vacuum, PostgreSQL 13+), no heap page is touched.
+        """
+        ALTER TABLE chunk_postings DROP CONSTRAINT chunk_postings_pkey,
+            ADD PRIMARY KEY (vector_store_id, term, chunk_id) INCLUDE (tf, chunk_length, file_id);
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
