@@ -24,6 +24,15 @@ internal static class GrantSql
         $"{alias}project = @project AND ({alias}owner = @owner OR {alias}id IN (SELECT g.resource_id FROM resource_grants g " +
         $"WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id IN (@owner, '*')))";
 
+    /// <summary>
+    /// The rows of <see cref="VisibleTo"/> that <see cref="Owned"/> does not hold: granted to the user or publicly and
+    /// owned by someone else. The two are disjoint, so a list is their <c>UNION ALL</c>: the owned branch walks the
+    /// (project, owner, created_at, id) index, this one starts from the user's grants (empty for most principals).
+    /// </summary>
+    public static string SharedNotOwned(string resourceType, string alias) =>
+        $"{alias}project = @project AND {alias}owner <> @owner AND {alias}id IN (SELECT g.resource_id FROM resource_grants g " +
+        $"WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id IN (@owner, '*'))";
+
     /// <summary>The owner-only form of <see cref="VisibleTo"/>, for a principal with no grant of the type (the common case, and an index walk).</summary>
     public static string Owned(string alias) => $"{alias}project = @project AND {alias}owner = @owner";
 

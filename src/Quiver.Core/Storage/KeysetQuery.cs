@@ -14,7 +14,13 @@ namespace Quiver.Core.Storage;
 /// <param name="CursorLookup">A query returning <c>created_at</c> of the cursor row <c>@cursor</c> within the same scope.</param>
 /// <param name="CreatedAtColumn">The column holding <c>created_at</c> (qualified if needed).</param>
 /// <param name="IdColumn">The column holding the object id.</param>
-internal sealed record KeysetQuery(string Select, string CursorLookup, string CreatedAtColumn, string IdColumn)
+/// <param name="UnionSelect">
+/// Optional second branch over the same columns and alias, for rows the first cannot reach by its index (objects
+/// shared with the principal): both branches get the keyset bounds and are merged by one compound
+/// <c>ORDER BY … LIMIT</c> on the result's column names, which both SQLite (a merge of the two index-ordered
+/// branches) and PostgreSQL (Merge Append) stop reading as soon as the page is full. The branches must not overlap.
+/// </param>
+internal sealed record KeysetQuery(string Select, string CursorLookup, string CreatedAtColumn, string IdColumn, string? UnionSelect = null)
 {
     public async Task<Page<T>> PageAsync<T>(
         DbConnection connection,
@@ -31,20 +37,29 @@ internal sealed record KeysetQuery(string Select, string CursorLookup, string Cr
         var reverse = request.Before is not null && request.After is null;
         var walkAscending = ascending ^ reverse;
 
-        var sql = new System.Text.StringBuilder(Select);
+        var bounds = new System.Text.StringBuilder();
         var key = $"({CreatedAtColumn}, {IdColumn})";
         if (after is not null)
         {
-            sql.Append($" AND {key} {(ascending ? ">" : "<")} (@after_created, @after_id)");
+            bounds.Append($" AND {key} {(ascending ? ">" : "<")} (@after_created, @after_id)");
         }
 
         if (before is not null)
         {
-            sql.Append($" AND {key} {(ascending ? "<" : ">")} (@before_created, @before_id)");
+            bounds.Append($" AND {key} {(ascending ? "<" : ">")} (@before_created, @before_id)");
+        }
+
+        var sql = new System.Text.StringBuilder(Select).Append(bounds);
+        var (createdAt, id) = (CreatedAtColumn, IdColumn);
+        if (UnionSelect is not null)
+        {
+            sql.Append(" UNION ALL ").Append(UnionSelect).Append(bounds);
+            // A compound ORDER BY names result columns, not a branch's table alias.
+            (createdAt, id) = (Unqualified(CreatedAtColumn), Unqualified(IdColumn));
         }
 
         var direction = walkAscending ? "ASC" : "DESC";
-        sql.Append($" ORDER BY {CreatedAtColumn} {direction}, {IdColumn} {direction} LIMIT @limit_plus_one");
+        sql.Append($" ORDER BY {createdAt} {direction}, {id} {direction} LIMIT @limit_plus_one");
 
         await using var command = connection.CreateCommand();
         command.CommandText = sql.ToString();
@@ -99,6 +114,8 @@ internal sealed record KeysetQuery(string Select, string CursorLookup, string Cr
                 $"Invalid '{param}': no object with id '{ApiErrors.Truncate(cursor)}' exists in this list. Use an id from a previous page.",
                 param, "invalid_cursor");
     }
+
+    private static string Unqualified(string column) => column[(column.LastIndexOf('.') + 1)..];
 
     private static void Add(DbCommand command, string name, object? value)
     {

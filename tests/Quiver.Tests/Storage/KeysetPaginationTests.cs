@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Quiver.Core.Access;
 using Quiver.Core.Errors;
 using Quiver.Core.Files;
 using Quiver.Core.Ids;
@@ -14,6 +15,7 @@ public sealed class KeysetPaginationTests : IAsyncLifetime
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "quiver-unit", Guid.NewGuid().ToString("N"));
     private readonly Principal _owner = new("p", "u");
     private SqlFileRepository _files = null!;
+    private SqliteBackend _backend = null!;
     private List<string> _ascending = [];
 
     public async ValueTask InitializeAsync()
@@ -21,7 +23,8 @@ public sealed class KeysetPaginationTests : IAsyncLifetime
         Directory.CreateDirectory(_dir);
         var database = new SqliteDatabase(Path.Combine(_dir, "q.db"));
         await SqliteMigrations.MigrateAsync(database, TestContext.Current.CancellationToken);
-        _files = new SqlFileRepository(new SqliteBackend(database));
+        _backend = new SqliteBackend(database);
+        _files = new SqlFileRepository(_backend);
         var ids = new RandomIdGenerator();
         var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
         // Ten files over four distinct seconds, so ties on created_at are broken by id.
@@ -60,6 +63,57 @@ public sealed class KeysetPaginationTests : IAsyncLifetime
         Assert.True(page2.HasMore);
         Assert.False(page3.HasMore);
         Assert.Equal(2, page3.Items.Count);
+    }
+
+    /// <summary>
+    /// Files shared with the user (directly and publicly) interleave with their own by (created_at, id): the owned
+    /// index walk UNION ALL the shared rows pages like one list, each visible file exactly once, in both orders.
+    /// </summary>
+    [Theory]
+    [InlineData(SortOrder.Asc)]
+    [InlineData(SortOrder.Desc)]
+    public async Task Shared_files_page_in_order_with_the_users_own(SortOrder order)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var grants = new SqlGrantStore(_backend);
+        var ids = new RandomIdGenerator();
+        var all = await ListAsync(100, SortOrder.Asc);
+        var visible = all.Items.Select(f => (f.Id, f.CreatedAt)).ToList();
+        for (var i = 0; i < 6; i++)
+        {
+            var id = ids.NewId(IdPrefixes.File);
+            await _files.InsertAsync(new FileRecord(id, "p", "other", $"s{i}.txt", "assistants", 1, "text/plain", 1_700_000_000 + i), ct);
+            // Four shared with the user directly, one publicly, one with nobody (stays invisible).
+            if (i < 5)
+            {
+                await grants.GrantAsync("p", ResourceTypes.File, id, i == 4 ? "*" : "u", ResourceRole.Reader, 0, ct);
+                visible.Add((id, 1_700_000_000 + i));
+            }
+        }
+
+        var ordered = visible.OrderBy(v => v.CreatedAt).ThenBy(v => v.Id, StringComparer.Ordinal).Select(v => v.Id).ToList();
+        if (order == SortOrder.Desc)
+        {
+            ordered.Reverse();
+        }
+
+        var seen = new List<string>();
+        string? after = null;
+        while (true)
+        {
+            var page = await ListAsync(3, order, after: after);
+            seen.AddRange(page.Items.Select(f => f.Id));
+            if (!page.HasMore)
+            {
+                break;
+            }
+
+            after = page.Items[^1].Id;
+        }
+
+        Assert.Equal(ordered, seen);
+        var before = await ListAsync(4, order, before: ordered[9]);
+        Assert.Equal(ordered[5..9], before.Items.Select(f => f.Id));
     }
 
     [Fact]

@@ -79,5 +79,8 @@ internal sealed class PostgresDatabase : IAsyncDisposable
     private static bool IsTransient(PostgresException e) =>
         e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
 
+    /// <summary>Closes the pool's idle connections (their server backends exit, which flushes their statistics at once; tests read those).</summary>
+    internal void ClearIdleConnections() => _dataSource.Clear();
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -50,6 +50,13 @@ internal abstract class SqlBackend
     /// <summary>The value to bind to a parameter used with <see cref="IsAnyOf"/>.</summary>
     public abstract object IdList(IReadOnlyList<string> ids);
 
+    /// <summary>
+    /// True when the planner merges a keyset page from the owned-rows index walk <c>UNION ALL</c> the shared rows and
+    /// stops early (SQLite's compound ORDER BY … LIMIT does); false to probe for grants first and read either the
+    /// owned rows alone or the grant-aware predicate (PostgreSQL sorts the whole union: measured slower, docs/authorization.md).
+    /// </summary>
+    public abstract bool ListsByUnion { get; }
+
     /// <summary>Prepares what a new store of <paramref name="dimensions"/> needs (best effort; publication ensures it again).</summary>
     public virtual Task StoreCreatedAsync(int dimensions, CancellationToken ct) => Task.CompletedTask;
 }

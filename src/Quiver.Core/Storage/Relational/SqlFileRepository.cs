@@ -19,25 +19,34 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    private static readonly KeysetQuery AllFiles = new(
+    /// <summary>The principal's files and those shared with them, as one predicate.</summary>
+    private static readonly KeysetQuery VisibleFiles = new(
         $"SELECT {ReadColumns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}" + NotExpired,
         $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
         "created_at", "id");
 
-    private static readonly KeysetQuery FilesWithPurpose = AllFiles with
-    {
-        Select = AllFiles.Select + " AND purpose = @purpose",
-    };
-
+    /// <summary>The principal's own files (an index walk), for a principal no grant reaches.</summary>
     private static readonly KeysetQuery OwnFiles = new(
         $"SELECT {ReadColumns} FROM files WHERE {GrantSql.Owned("")}" + NotExpired,
         $"SELECT created_at FROM files WHERE {GrantSql.Owned("")} AND id = @cursor",
         "created_at", "id");
 
-    private static readonly KeysetQuery OwnFilesWithPurpose = OwnFiles with
+    /// <summary>The principal's files and those shared with them: the owned index walk merged with the granted rows.</summary>
+    private static readonly KeysetQuery UnionFiles = new(
+        $"SELECT {ReadColumns} FROM files WHERE {GrantSql.Owned("")}" + NotExpired,
+        $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
+        "created_at", "id",
+        $"SELECT {ReadColumns} FROM files WHERE {GrantSql.SharedNotOwned(ResourceTypes.File, "")}" + NotExpired);
+
+    private static KeysetQuery WithPurpose(KeysetQuery query) => query with
     {
-        Select = OwnFiles.Select + " AND purpose = @purpose",
+        Select = query.Select + " AND purpose = @purpose",
+        UnionSelect = query.UnionSelect is null ? null : query.UnionSelect + " AND purpose = @purpose",
     };
+
+    private static readonly KeysetQuery VisibleFilesWithPurpose = WithPurpose(VisibleFiles);
+    private static readonly KeysetQuery OwnFilesWithPurpose = WithPurpose(OwnFiles);
+    private static readonly KeysetQuery UnionFilesWithPurpose = WithPurpose(UnionFiles);
 
     /// <inheritdoc/>
     public Task InsertAsync(FileRecord file, CancellationToken ct) =>
@@ -67,14 +76,17 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
     public async Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var shared = await connection.Command(GrantSql.AnyGrant(ResourceTypes.File))
-            .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null;
-        var query = (shared, purpose is null) switch
+        var scope = database.ListsByUnion ? Scope.Union
+            : await connection.Command(GrantSql.AnyGrant(ResourceTypes.File))
+                .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null ? Scope.Visible : Scope.Own;
+        var query = (scope, purpose is null) switch
         {
-            (true, true) => AllFiles,
-            (true, false) => FilesWithPurpose,
-            (false, true) => OwnFiles,
-            (false, false) => OwnFilesWithPurpose,
+            (Scope.Union, true) => UnionFiles,
+            (Scope.Union, false) => UnionFilesWithPurpose,
+            (Scope.Visible, true) => VisibleFiles,
+            (Scope.Visible, false) => VisibleFilesWithPurpose,
+            (_, true) => OwnFiles,
+            _ => OwnFilesWithPurpose,
         };
         return await query.PageAsync(connection, request, command =>
         {
@@ -133,4 +145,12 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>Which of the list queries answers a principal (<see cref="SqlBackend.ListsByUnion"/>).</summary>
+    private enum Scope
+    {
+        Union,
+        Visible,
+        Own,
+    }
 }

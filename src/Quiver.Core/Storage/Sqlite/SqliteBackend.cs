@@ -17,6 +17,8 @@ internal sealed class SqliteBackend(SqliteDatabase database) : SqlBackend
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) =>
         database.WriteAsync((connection, transaction) => work(connection, transaction), ct);
 
+    public override bool ListsByUnion => true;
+
     public override bool LocksRows => false;
 
     public override string Lock(RowLock mode) => "";
