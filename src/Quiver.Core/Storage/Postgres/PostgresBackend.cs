@@ -19,8 +19,6 @@ internal sealed class PostgresBackend(PostgresDatabase database, PostgresVectorI
 
     public override bool ListsByUnion => false;
 
-    public override bool LocksRows => true;
-
     public override string Lock(RowLock mode) => mode switch
     {
         RowLock.Share => " FOR SHARE",

@@ -109,7 +109,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
         WITH {StatisticsCtes}
         SELECT p.chunk_id, SUM({Bm25Sql("p")}) AS score
         FROM q JOIN chunk_postings p ON p.vector_store_id = @store AND p.term = q.term CROSS JOIN st
-        /*where*/
+        WHERE TRUE /*filter*/
         GROUP BY p.chunk_id
         ORDER BY score DESC, p.chunk_id
         LIMIT @k
@@ -128,7 +128,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
         part AS (
             SELECT p.chunk_id, SUM({Bm25Sql("p")}) AS partial
             FROM q JOIN chunk_postings p ON p.vector_store_id = @store AND p.term = q.term CROSS JOIN st
-            WHERE q.term <> ALL(@common) /*and*/
+            WHERE q.term <> ALL(@common) /*filter*/
             GROUP BY p.chunk_id),
         kth AS (SELECT COALESCE((SELECT partial FROM part ORDER BY partial DESC LIMIT 1 OFFSET @k - 1), 0) AS v),
         live AS (SELECT part.chunk_id, part.partial FROM part, kth WHERE part.partial + @bound >= kth.v)
@@ -175,7 +175,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
         {
             // idf ≤ max(ln(...), MinIdf) and tf / (tf + K1·(…)) < 1: a strict upper bound of what the common terms add.
             var bound = common.Sum(term => Math.Max(Math.Log((chunkCount - frequencies[term] + 0.5) / (frequencies[term] + 0.5)), Bm25.MinIdf) * (Bm25.K1 + 1));
-            var (hits, last) = await ScoreAsync(connection, PrunedSql, storeId, frequencies.Keys, k, filter, "/*and*/", "AND ", ct, common, bound);
+            var (hits, last) = await ScoreAsync(connection, PrunedSql, storeId, frequencies.Keys, k, filter, ct, common, bound);
             if (hits.Count == k && last >= bound)
             {
                 Interlocked.Increment(ref _prunedAnswers);
@@ -183,14 +183,14 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             }
         }
 
-        return (await ScoreAsync(connection, ExhaustiveSql, storeId, frequencies.Keys, k, filter, "/*where*/", "WHERE ", ct)).Hits;
+        return (await ScoreAsync(connection, ExhaustiveSql, storeId, frequencies.Keys, k, filter, ct)).Hits;
     }
 
     /// <summary>The exhaustive lexical query alone (tests compare the pruned one with it).</summary>
     internal async Task<IReadOnlyList<SearchHit>> LexicalSearchExhaustiveAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        return (await ScoreAsync(connection, ExhaustiveSql, storeId, Fts5Analyzer.Shared.QueryTerms(query), k, filter, "/*where*/", "WHERE ", ct)).Hits;
+        return (await ScoreAsync(connection, ExhaustiveSql, storeId, Fts5Analyzer.Shared.QueryTerms(query), k, filter, ct)).Hits;
     }
 
     /// <summary>The store's chunk count and the document frequency of each query term it holds (absent terms left out).</summary>
@@ -220,7 +220,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
 
     private static async Task<(List<SearchHit> Hits, double Last)> ScoreAsync(
         NpgsqlConnection connection, string sql, string storeId, IEnumerable<string> terms, int k, AttributeFilter? filter,
-        string filterSlot, string filterJoin, CancellationToken ct, string[]? common = null, double bound = 0)
+        CancellationToken ct, string[]? common = null, double bound = 0)
     {
         await using var command = connection.Command("").With("terms", terms.ToArray()).With("store", storeId).With("k", k);
         if (common is not null)
@@ -228,7 +228,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             command.With("common", common).With("bound", bound);
         }
 
-        command.CommandText = sql.Replace(filterSlot, filter is null ? "" : filterJoin + PostgresFilterSql.FilesPassing(filter, command, "p.file_id"), StringComparison.Ordinal);
+        command.CommandText = sql.Replace("/*filter*/", filter is null ? "" : "AND " + PostgresFilterSql.FilesPassing(filter, command, "p.file_id"), StringComparison.Ordinal);
         var hits = new List<SearchHit>(k);
         var last = double.NegativeInfinity;
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -33,7 +33,7 @@ internal abstract class SqlBackend
     public abstract string Lock(RowLock mode);
 
     /// <summary>True when <see cref="Lock"/> locks anything (so a lock-only SELECT is worth a round trip).</summary>
-    public abstract bool LocksRows { get; }
+    public bool LocksRows => Lock(RowLock.Update).Length != 0;
 
     /// <summary>One statement that deletes the job rows matching <paramref name="where"/> (and signals running ones).</summary>
     public abstract string DeleteJobs(string where);

@@ -19,8 +19,6 @@ internal sealed class SqliteBackend(SqliteDatabase database) : SqlBackend
 
     public override bool ListsByUnion => true;
 
-    public override bool LocksRows => false;
-
     public override string Lock(RowLock mode) => "";
 
     public override string DeleteJobs(string where) => $"DELETE FROM ingestion_jobs WHERE {where}";
