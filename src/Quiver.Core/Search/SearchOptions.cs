@@ -24,6 +24,18 @@ public sealed class SearchOptions
     /// </summary>
     public int PostgresHnswMinChunks { get; set; } = DefaultPostgresHnswMinChunks;
 
+    /// <summary>Default <see cref="PostgresVectorCacheMegabytes"/>.</summary>
+    public const int DefaultPostgresVectorCacheMegabytes = 512;
+
+    /// <summary>
+    /// PostgreSQL backend: how much memory each server process may give to the vectors of stores searched exactly
+    /// (those of at most <see cref="PostgresHnswMinChunks"/> chunks), held in process and checked against the store's
+    /// chunk version on every search, so a change published by any process shows on the next search. Past the budget
+    /// the least recently searched stores are dropped and reloaded when searched again. 0 turns the cache off (every
+    /// exact search scans the store's rows in PostgreSQL). Default 512.
+    /// </summary>
+    public int PostgresVectorCacheMegabytes { get; set; } = DefaultPostgresVectorCacheMegabytes;
+
     /// <summary>How often a changed HNSW graph is written to disk, at most, in seconds. Default 60.</summary>
     public int HnswSaveIntervalSeconds { get; set; } = 60;
 }

@@ -7,31 +7,71 @@ using static Quiver.IntegrationTests.Infrastructure.Api;
 namespace Quiver.IntegrationTests.Search;
 
 /// <summary>
-/// PostgreSQL's dense leg on both of its paths, with the switch-over lowered to 30 chunks: a 60-chunk store goes
-/// through pgvector's HNSW index (seen in the index's scan count), a 20-chunk store through the exact scan (the
-/// count does not move), and both rank exactly like cosine similarity over the test embedder's vectors, with a
-/// filter returning min(N, k) on each path.
+/// PostgreSQL's dense leg on its paths, with the switch-over lowered to 30 chunks: a 60-chunk store goes through
+/// pgvector's HNSW index (seen in the index's scan count), a 20-chunk store through the exact index this process
+/// keeps of it (loaded once, then answered from memory until the store changes) or, with that cache off, through
+/// pgvector's exact scan (the HNSW count does not move); every path ranks exactly like cosine similarity over the
+/// test embedder's vectors, with a filter returning min(N, k).
 /// </summary>
 public sealed class PostgresDenseLegTests : IAsyncLifetime
 {
     private const string Prefix = "/v1";
     private static readonly string[] Topics = ["security", "billing", "shipping", "returns", "passwords", "invoices", "tracking", "receipts", "accounts", "refunds"];
 
-    private readonly PostgresQuiverFactory _factory;
+    private PostgresQuiverFactory? _factory;
 
-    public PostgresDenseLegTests()
-    {
-        PostgresTestServer.RequireOrSkip();
-        _factory = (PostgresQuiverFactory)new PostgresQuiverFactory().With("Quiver:Search:PostgresHnswMinChunks", "30");
-    }
+    public PostgresDenseLegTests() => PostgresTestServer.RequireOrSkip();
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+    public ValueTask DisposeAsync() => _factory?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task Small_stores_are_searched_from_memory_until_they_change_and_rank_by_cosine()
+    {
+        _factory = (PostgresQuiverFactory)new PostgresQuiverFactory().With("Quiver:Search:PostgresHnswMinChunks", "30");
+        var client = _factory.CreateApiClient(onBehalfOf: "dense-user");
+        var search = (Quiver.Core.Storage.Postgres.PostgresChunkSearchStore)_factory.Services.GetRequiredService<Quiver.Core.Search.IChunkSearchStore>();
+        var (small, smallTexts) = await SeedAsync(client, 20);
+        const string query = "security and billing";
+        var body = $$$"""{"query":"{{{query}}}","max_num_results":10,"ranking_options":{"ranker":"none"}}""";
+
+        await AssertCosineRankingAsync(await SearchAsync(client, small, body), smallTexts, query);
+        var loads = search.ResidentLoads;
+        Assert.True(loads >= 1, "the first search loads the store's vectors");
+        await AssertCosineRankingAsync(await SearchAsync(client, small, body), smallTexts, query);
+        var filtered = """{"query":"zebra","max_num_results":50,"ranking_options":{"ranker":"none"},"filters":{"type":"eq","key":"group","value":"b"}}""";
+        Assert.Equal(13, (await SearchAsync(client, small, filtered)).Count(d => (string?)d["attributes"]!["group"] == "b"));
+        Assert.Equal(loads, search.ResidentLoads); // unchanged store: answered from memory
+
+        // A new file shows on the very next search (its publication bumped the store's chunk version); a detached one is gone.
+        const string text = "security and billing";
+        var fileId = (string)(await client.UploadAsync(Prefix, "exact.txt", text))["id"]!;
+        await client.AttachAsync(Prefix, small, fileId);
+        Assert.Equal("completed", (string?)(await client.WaitForFileAsync(Prefix, small, fileId))["status"]);
+        smallTexts[fileId] = text;
+        var hits = await SearchAsync(client, small, body);
+        Assert.Equal(fileId, (string?)hits[0]["file_id"]);
+        await AssertCosineRankingAsync(hits, smallTexts, query);
+        Assert.Equal(loads + 1, search.ResidentLoads);
+
+        using (var detached = await client.DeleteAsync($"{Prefix}/vector_stores/{small}/files/{fileId}", Ct))
+        {
+            detached.EnsureSuccessStatusCode();
+        }
+
+        smallTexts.Remove(fileId);
+        var afterDetach = await SearchAsync(client, small, body);
+        Assert.DoesNotContain(fileId, afterDetach.Select(h => (string?)h["file_id"]));
+        await AssertCosineRankingAsync(afterDetach, smallTexts, query);
+    }
 
     [Fact]
     public async Task Large_stores_use_the_hnsw_index_small_ones_the_exact_scan_and_both_rank_by_cosine()
     {
+        // The cache off: the small store goes through pgvector's exact scan.
+        _factory = (PostgresQuiverFactory)new PostgresQuiverFactory()
+            .With("Quiver:Search:PostgresHnswMinChunks", "30").With("Quiver:Search:PostgresVectorCacheMegabytes", "0");
         var client = _factory.CreateApiClient(onBehalfOf: "dense-user");
         var (large, largeTexts) = await SeedAsync(client, 60);
         var (small, smallTexts) = await SeedAsync(client, 20);
@@ -112,7 +152,7 @@ public sealed class PostgresDenseLegTests : IAsyncLifetime
     /// </summary>
     private async Task<(long Hnsw, long Other)> ScansAsync()
     {
-        await using var connection = new NpgsqlConnection(_factory.ConnectionString);
+        await using var connection = new NpgsqlConnection(_factory!.ConnectionString);
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand("""
             SELECT (SELECT COALESCE(SUM(idx_scan), 0) FROM pg_stat_user_indexes WHERE indexrelname LIKE 'ix_chunk_vectors_hnsw_%')::bigint,

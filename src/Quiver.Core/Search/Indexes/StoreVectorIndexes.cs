@@ -15,13 +15,25 @@ namespace Quiver.Core.Search.Indexes;
 /// </summary>
 /// <remarks>
 /// Owns the cache and the graphs' lifecycle only; every read of the database goes through
-/// <see cref="IVectorRowSource"/>, so the backend's file holds its SQL and nothing else.
+/// <see cref="IVectorRowSource"/>, so the backend's file holds its SQL and nothing else. A backend that keeps its
+/// large stores elsewhere (PostgreSQL: pgvector's HNSW) passes no <paramref name="graphDirectory"/> and
+/// <see cref="SearchOptions.HnswMinChunks"/> 0, and a <paramref name="maxResidentBytes"/> budget: past it the
+/// least recently searched stores are dropped (and reloaded by their next search), so a process serving many
+/// stores holds the vectors of those in use, not of all.
 /// </remarks>
 internal sealed partial class StoreVectorIndexes(
-    IVectorRowSource rows, SearchOptions options, string graphDirectory, TimeProvider time, ILogger logger) : IAsyncDisposable
+    IVectorRowSource rows, SearchOptions options, string? graphDirectory, TimeProvider time, ILogger logger,
+    long maxResidentBytes = long.MaxValue) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, StoreIndex> _indexes = new(StringComparer.Ordinal);
     private int _pruned;
+    private long _loads;
+
+    /// <summary>Refreshes that read rows from the database (a first load, or a change seen); tests check a search was served from memory.</summary>
+    public long Loads => Interlocked.Read(ref _loads);
+
+    /// <summary>The stores whose vectors are in memory now (tests and diagnostics).</summary>
+    public int ResidentStores => _indexes.Count;
 
     /// <summary>A store's graph and the version its exact index holds (tests and diagnostics).</summary>
     public (HnswStoreGraph? Graph, long Version) GraphStateOf(string storeId) =>
@@ -104,12 +116,13 @@ internal sealed partial class StoreVectorIndexes(
     /// <summary>The store's index, brought up to date with the database first when its chunks changed.</summary>
     private async Task<StoreIndex> GetIndexAsync(IVectorRowReader reader, string storeId, int dimensions, CancellationToken ct)
     {
-        if (Interlocked.Exchange(ref _pruned, 1) == 0)
+        if (graphDirectory is not null && Interlocked.Exchange(ref _pruned, 1) == 0)
         {
             _ = Task.Run(() => PruneOrphanGraphsAsync(CancellationToken.None), CancellationToken.None);
         }
 
         var index = _indexes.GetOrAdd(storeId, _ => new StoreIndex(dimensions));
+        index.LastUsed = time.GetTimestamp();
         var version = await reader.ReadChunksVersionAsync(storeId, ct);
         if (version is null)
         {
@@ -139,6 +152,8 @@ internal sealed partial class StoreVectorIndexes(
                 {
                     await RefreshAsync(reader, storeId, index, current, ct);
                     index.Version = current;
+                    Interlocked.Increment(ref _loads);
+                    EvictBeyondBudget(index);
                 }
 
                 UpdateGraphLifecycle(storeId, index, current);
@@ -150,6 +165,34 @@ internal sealed partial class StoreVectorIndexes(
         }
 
         return index;
+    }
+
+    /// <summary>
+    /// Drops the least recently searched stores (never <paramref name="keep"/>, never one with a graph) until the
+    /// vectors held fit <c>maxResidentBytes</c>. Runs after a load, the only time the total grows.
+    /// </summary>
+    private void EvictBeyondBudget(StoreIndex keep)
+    {
+        if (maxResidentBytes == long.MaxValue)
+        {
+            return;
+        }
+
+        var resident = _indexes.ToArray();
+        var total = resident.Sum(entry => entry.Value.ResidentBytes);
+        foreach (var (storeId, index) in resident.Where(e => e.Value != keep && e.Value.Graph is null).OrderBy(e => e.Value.LastUsed))
+        {
+            if (total <= maxResidentBytes)
+            {
+                break;
+            }
+
+            if (_indexes.TryRemove(new KeyValuePair<string, StoreIndex>(storeId, index)))
+            {
+                total -= index.ResidentBytes;
+                LogEvicted(logger, storeId, index.Vectors.Count);
+            }
+        }
     }
 
     /// <summary>
@@ -179,7 +222,7 @@ internal sealed partial class StoreVectorIndexes(
             // Until the new graph catches up, searches are exact.
             var (keys, vectors) = index.Vectors.Rows();
             index.Graph = HnswStoreGraph.Start(
-                storeId, index.Vectors.Dimensions, graphDirectory, keys, vectors, version,
+                storeId, index.Vectors.Dimensions, graphDirectory ?? throw new InvalidOperationException("HNSW graphs need a graph directory."), keys, vectors, version,
                 TimeSpan.FromSeconds(options.HnswSaveIntervalSeconds), time, logger, loadSaved: !rebuild);
         }
     }
@@ -189,7 +232,7 @@ internal sealed partial class StoreVectorIndexes(
     {
         try
         {
-            if (!Directory.Exists(graphDirectory))
+            if (graphDirectory is null || !Directory.Exists(graphDirectory))
             {
                 return;
             }
@@ -283,6 +326,7 @@ internal sealed partial class StoreVectorIndexes(
         private readonly ConcurrentDictionary<string, int> _ordinals = new(StringComparer.Ordinal);
         private int _nextOrdinal;
         private long _version = -1;
+        private long _lastUsed;
 
         public ExactVectorIndex Vectors { get; } = new(dimensions);
 
@@ -293,6 +337,16 @@ internal sealed partial class StoreVectorIndexes(
 
         /// <summary>Per file: its chunk keys in the index (the graph needs them to remove a file; filters to allow one).</summary>
         public Dictionary<string, long[]> FileKeys { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>When the store was last searched (<see cref="TimeProvider.GetTimestamp"/>), for eviction.</summary>
+        public long LastUsed
+        {
+            get => Volatile.Read(ref _lastUsed);
+            set => Volatile.Write(ref _lastUsed, value);
+        }
+
+        /// <summary>What its vectors and keys take in memory, roughly (4 bytes a float, 8 a key).</summary>
+        public long ResidentBytes => (long)Vectors.Count * (Vectors.Dimensions * sizeof(float) + sizeof(long));
 
         /// <summary>The HNSW graph following this store, for stores at or above the threshold.</summary>
         public HnswStoreGraph? Graph { get; set; }
@@ -338,6 +392,9 @@ internal sealed partial class StoreVectorIndexes(
             return ordinals;
         }
     }
+
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Debug, Message = "Dropped the in-memory vectors of store {StoreId} ({Count} chunks) to stay within the cache budget")]
+    private static partial void LogEvicted(ILogger logger, string storeId, int count);
 
     [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Removed the saved HNSW graph of deleted store {StoreId}")]
     private static partial void LogPruned(ILogger logger, string storeId);

@@ -1,45 +1,127 @@
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Pgvector;
 using Quiver.Core.Search;
+using Quiver.Core.Search.Indexes;
 using Quiver.Core.VectorStores;
 
 namespace Quiver.Core.Storage.Postgres;
 
 /// <summary>
-/// Search in PostgreSQL: dense retrieval with pgvector over the narrow <c>chunk_vectors</c> table (cosine
-/// distance on <c>embedding::vector(N)</c>: an exact scan of the store's vectors up to
-/// <see cref="SearchOptions.PostgresHnswMinChunks"/> chunks, above it the per-dimension HNSW partial index with iterative scans so
-/// the store still gets min(N, k) rows among other stores' vectors), and lexical retrieval by BM25 over the
-/// store's postings with the embedded backend's analysis and formula (<see cref="Fts5Analyzer"/>,
-/// <see cref="Bm25"/>; statistics kept by triggers, see the postings step of PostgresMigrations). A filter restricts both queries before
-/// their LIMIT as a SQL predicate on the chunk's file (<see cref="PostgresFilterSql"/>).
+/// Search in PostgreSQL. Dense retrieval: a store of up to <see cref="SearchOptions.PostgresHnswMinChunks"/> chunks is
+/// searched exactly, from this process's copy of its vectors (<see cref="StoreVectorIndexes"/>, the embedded backend's
+/// exact index, loaded from the narrow <c>chunk_vectors</c> table and checked against the store's
+/// <c>lexical_stores.chunks_version</c> on every search — the publishing transaction bumps it, so a change made by any
+/// process shows on the next search), or by pgvector's exact scan when that cache is off; a larger store through the
+/// per-dimension HNSW partial index with iterative scans, so it still gets min(N, k) rows among other stores' vectors.
+/// Lexical retrieval: BM25 over the store's postings with the embedded backend's analysis and formula
+/// (<see cref="Fts5Analyzer"/>, <see cref="Bm25"/>; statistics kept by triggers, see the postings step of
+/// PostgresMigrations). A filter restricts both before their LIMIT: a SQL predicate on the chunk's file
+/// (<see cref="PostgresFilterSql"/>), or for the in-process index the ids of the files passing it.
 /// </summary>
-internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptions<SearchOptions> options) : IChunkSearchStore
+internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSource, IAsyncDisposable
 {
+    private readonly PostgresDatabase _database;
+
     /// <summary>
-    /// Stores up to this many chunks are searched exactly (every vector of the store compared, found through
-    /// <c>ix_chunk_vectors_store</c>); larger ones through the HNSW index. Below it an exact scan of the narrow
-    /// vector table costs a few milliseconds and is exact; above it the scan grows linearly while the graph
-    /// does not (<see cref="SearchOptions.PostgresHnswMinChunks"/>).
+    /// Stores up to this many chunks are searched exactly; larger ones through the HNSW index. Below it an exact scan
+    /// costs a few milliseconds (in PostgreSQL; well under one from memory) and is exact; above it the scan grows
+    /// linearly while the graph does not (<see cref="SearchOptions.PostgresHnswMinChunks"/>).
     /// </summary>
-    private readonly long _exactScanMaxChunks = options.Value.PostgresHnswMinChunks;
+    private readonly long _exactScanMaxChunks;
+
+    /// <summary>The in-process exact indexes of small stores, or null when <see cref="SearchOptions.PostgresVectorCacheMegabytes"/> is 0.</summary>
+    private readonly StoreVectorIndexes? _resident;
 
     private long _prunedAnswers;
 
+    public PostgresChunkSearchStore(PostgresDatabase database, IOptions<SearchOptions> options, TimeProvider time, ILogger<PostgresChunkSearchStore> logger)
+    {
+        _database = database;
+        _exactScanMaxChunks = options.Value.PostgresHnswMinChunks;
+        if (options.Value.PostgresVectorCacheMegabytes > 0)
+        {
+            // Exact indexes only: stores past the threshold are pgvector's, so no graphs (and no graph directory) here.
+            var exactOnly = new SearchOptions { HnswMinChunks = 0, PostgresHnswMinChunks = options.Value.PostgresHnswMinChunks };
+            _resident = new StoreVectorIndexes(this, exactOnly, graphDirectory: null, time, logger,
+                maxResidentBytes: options.Value.PostgresVectorCacheMegabytes * 1024L * 1024L);
+        }
+    }
+
     /// <summary>Lexical searches answered by the MaxScore query without falling back (tests check the path is taken).</summary>
     internal long PrunedAnswers => Interlocked.Read(ref _prunedAnswers);
+
+    /// <summary>Loads of stores' vectors into this process (tests check a search was served from memory); 0 with the cache off.</summary>
+    internal long ResidentLoads => _resident?.Loads ?? 0;
 
     /// <inheritdoc/>
     public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
         string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, AttributeFilter? filter, CancellationToken ct)
     {
-        await using var connection = await database.OpenAsync(ct);
+        await using var connection = await _database.OpenAsync(ct);
+        // One round trip for what both paths need: the store's size (which path) and its chunk version (is the copy current).
+        long? version = null;
+        long size = 0;
+        await using (var reader = await connection.Command(ChunksVersionSql).With("store", storeId).ExecuteReaderAsync(ct))
+        {
+            if (await reader.ReadAsync(ct))
+            {
+                size = reader.GetInt64(0);
+                version = reader.GetInt64(1);
+            }
+        }
+
+        if (version is null)
+        {
+            return [.. queries.Select(_ => (IReadOnlyList<SearchHit>)[])]; // the store is gone
+        }
+
+        if (_resident is not null && size <= _exactScanMaxChunks)
+        {
+            var allowed = filter is null ? null : await FilesPassingAsync(connection, storeId, filter, ct);
+            if (allowed is { Count: 0 })
+            {
+                return [.. queries.Select(_ => (IReadOnlyList<SearchHit>)[])];
+            }
+
+            await using var rows = new RowReader(connection, version, ownsConnection: false);
+            return await _resident.SearchAsync(rows, storeId, dimensions, queries, k, allowed, ct);
+        }
+
+        return await SqlDenseSearchAsync(connection, storeId, dimensions, queries, k, filter, exact: size <= _exactScanMaxChunks, ct);
+    }
+
+    /// <summary>The store's chunk count and chunk version (bumped by every insert and delete of its chunks); no row when the store is gone.</summary>
+    private const string ChunksVersionSql = """
+        SELECT COALESCE(ls.chunk_count, 0), COALESCE(ls.chunks_version, 0) FROM vector_stores s
+        LEFT JOIN lexical_stores ls ON ls.vector_store_id = s.id WHERE s.id = @store
+        """;
+
+    /// <summary>Ids of the store's searchable files that pass <paramref name="filter"/>.</summary>
+    private static async Task<HashSet<string>> FilesPassingAsync(NpgsqlConnection connection, string storeId, AttributeFilter filter, CancellationToken ct)
+    {
+        await using var command = connection.Command("").With("store", storeId);
+        command.CommandText = $"""
+            SELECT f.file_id FROM vector_store_files f
+            WHERE f.vector_store_id = @store AND {PostgresFilterSql.FilesPassing(filter, command, "f.file_id")}
+            """;
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            files.Add(reader.GetString(0));
+        }
+
+        return files;
+    }
+
+    /// <summary>Dense search in PostgreSQL: an exact scan of the store's vectors, or the HNSW index (<paramref name="exact"/> false).</summary>
+    private static async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> SqlDenseSearchAsync(
+        NpgsqlConnection connection, string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, AttributeFilter? filter, bool exact, CancellationToken ct)
+    {
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var size = await connection.Command("SELECT COALESCE((SELECT chunk_count FROM lexical_stores WHERE vector_store_id = @store), 0)", transaction)
-            .With("store", storeId).ExecuteScalarAsync(ct) is long n ? n : 0;
-        var exact = size <= _exactScanMaxChunks;
 
         // The dimension is the store's own (an integer from our schema), never client text. The exact plan orders
         // by an expression the HNSW index does not match, so the planner reads the store's rows and sorts them.
@@ -157,7 +239,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             return [];
         }
 
-        await using var connection = await database.OpenAsync(ct);
+        await using var connection = await _database.OpenAsync(ct);
         var (chunkCount, frequencies) = await ReadFrequenciesAsync(connection, storeId, terms, ct);
         if (frequencies.Count == 0)
         {
@@ -189,7 +271,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
     /// <summary>The exhaustive lexical query alone (tests compare the pruned one with it).</summary>
     internal async Task<IReadOnlyList<SearchHit>> LexicalSearchExhaustiveAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
     {
-        await using var connection = await database.OpenAsync(ct);
+        await using var connection = await _database.OpenAsync(ct);
         return (await ScoreAsync(connection, ExhaustiveSql, storeId, Fts5Analyzer.Shared.QueryTerms(query), k, filter, ct)).Hits;
     }
 
@@ -250,7 +332,7 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
             return result;
         }
 
-        await using var connection = await database.OpenAsync(ct);
+        await using var connection = await _database.OpenAsync(ct);
         await using var command = connection.Command("""
                 SELECT c.id, c.file_id, f.filename, vf.attributes, c.text FROM chunks c
                 JOIN vector_store_files vf ON vf.vector_store_id = c.vector_store_id AND vf.file_id = c.file_id
@@ -268,4 +350,61 @@ internal sealed class PostgresChunkSearchStore(PostgresDatabase database, IOptio
         return result;
     }
 
+    /// <inheritdoc/>
+    public async Task<IVectorRowReader> OpenAsync(CancellationToken ct) => new RowReader(await _database.OpenAsync(ct), knownVersion: null, ownsConnection: true);
+
+    /// <inheritdoc/>
+    public bool IsStorageFailure(Exception exception) => exception is NpgsqlException;
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => _resident?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>
+    /// The rows the in-process index loads, on one connection. <paramref name="knownVersion"/> is the version the
+    /// search already read with the store's size: the first ask is answered from it, later ones (the re-read under
+    /// the refresh lock) go to the database. A search's reader borrows its connection; a background one owns it.
+    /// </summary>
+    private sealed class RowReader(NpgsqlConnection connection, long? knownVersion, bool ownsConnection) : IVectorRowReader
+    {
+        private long? _knownVersion = knownVersion;
+
+        public async Task<long?> ReadChunksVersionAsync(string storeId, CancellationToken ct)
+        {
+            if (_knownVersion is { } known)
+            {
+                _knownVersion = null;
+                return known;
+            }
+
+            await using var reader = await connection.Command(ChunksVersionSql).With("store", storeId).ExecuteReaderAsync(ct);
+            return await reader.ReadAsync(ct) ? reader.GetInt64(1) : null;
+        }
+
+        public async Task<IReadOnlyDictionary<string, FileChunkSignature>> ReadFileSignaturesAsync(string storeId, CancellationToken ct)
+        {
+            var current = new Dictionary<string, FileChunkSignature>(StringComparer.Ordinal);
+            await using var reader = await connection.Command(
+                "SELECT file_id, COUNT(*), MAX(chunk_id) FROM chunk_vectors WHERE vector_store_id = @store GROUP BY file_id").With("store", storeId).ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                current[reader.GetString(0)] = new FileChunkSignature(reader.GetInt64(1), reader.GetInt64(2));
+            }
+
+            return current;
+        }
+
+        public async Task ReadFileVectorsAsync(string storeId, string fileId, int dimensions, List<long> keys, List<float> vectors, CancellationToken ct)
+        {
+            await using var reader = await connection.Command(
+                    "SELECT chunk_id, embedding FROM chunk_vectors WHERE vector_store_id = @store AND file_id = @file AND dims = @dims ORDER BY chunk_id")
+                .With("store", storeId).With("file", fileId).With("dims", dimensions).ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                keys.Add(reader.GetInt64(0));
+                vectors.AddRange(reader.GetFieldValue<Vector>(1).Memory.Span);
+            }
+        }
+
+        public ValueTask DisposeAsync() => ownsConnection ? connection.DisposeAsync() : ValueTask.CompletedTask;
+    }
 }

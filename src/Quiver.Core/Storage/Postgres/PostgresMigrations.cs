@@ -307,6 +307,38 @@ internal static class PostgresMigrations
         ALTER TABLE chunk_postings DROP CONSTRAINT chunk_postings_pkey,
             ADD PRIMARY KEY (vector_store_id, term, chunk_id) INCLUDE (tf, chunk_length, file_id);
         """,
+
+        // A chunk version per store for the in-process copies of small stores' vectors (PostgresChunkSearchStore): the
+        // lexical trigger already locks the store's lexical_stores row in every statement that inserts, re-analyses or
+        // deletes its chunks, so bumping a counter there costs no new lock and commits with the change. Chunks not yet
+        // analysed (lexical_length NULL, before the start-up backfill) now count for the version, not for the totals.
+        """
+        ALTER TABLE lexical_stores ADD COLUMN chunks_version bigint NOT NULL DEFAULT 0;
+        CREATE OR REPLACE FUNCTION quiver_chunks_lexical() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                DELETE FROM chunk_postings p USING old_chunks o WHERE p.chunk_id = o.id;
+            END IF;
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                PERFORM 1 FROM lexical_stores WHERE vector_store_id IN (SELECT vector_store_id FROM old_chunks)
+                    ORDER BY vector_store_id FOR UPDATE;
+                UPDATE lexical_stores s
+                SET chunk_count = s.chunk_count - d.n, token_total = s.token_total - d.len, chunks_version = s.chunks_version + 1
+                FROM (SELECT vector_store_id, count(lexical_length) AS n, COALESCE(sum(lexical_length), 0) AS len FROM old_chunks
+                      GROUP BY vector_store_id) d
+                WHERE s.vector_store_id = d.vector_store_id;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO lexical_stores AS s (vector_store_id, chunk_count, token_total, chunks_version)
+                SELECT vector_store_id, count(lexical_length), COALESCE(sum(lexical_length), 0), 1 FROM new_chunks
+                GROUP BY vector_store_id ORDER BY vector_store_id
+                ON CONFLICT (vector_store_id) DO UPDATE
+                    SET chunk_count = s.chunk_count + excluded.chunk_count, token_total = s.token_total + excluded.token_total,
+                        chunks_version = s.chunks_version + 1;
+            END IF;
+            RETURN NULL;
+        END $$;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
