@@ -16,13 +16,12 @@ internal static class GrantSql
     };
 
     /// <summary>
-    /// A predicate for list queries: the row is the principal's (<c>@project</c>, <c>@owner</c>) or
+    /// A predicate for a list's cursor lookup: the row is the principal's (<c>@project</c>, <c>@owner</c>) or
     /// is granted to that user or publicly. <paramref name="alias"/> qualifies the resource columns
     /// (e.g. <c>"s."</c>, or empty).
     /// </summary>
     public static string VisibleTo(string resourceType, string alias) =>
-        $"{alias}project = @project AND ({alias}owner = @owner OR {alias}id IN (SELECT g.resource_id FROM resource_grants g " +
-        $"WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id IN (@owner, '*')))";
+        $"{alias}project = @project AND ({alias}owner = @owner OR {alias}id IN ({GrantedIds(resourceType)}))";
 
     /// <summary>
     /// The rows of <see cref="VisibleTo"/> that <see cref="Owned"/> does not hold: granted to the user or publicly and
@@ -30,18 +29,20 @@ internal static class GrantSql
     /// (project, owner, created_at, id) index, this one starts from the user's grants (empty for most principals).
     /// </summary>
     public static string SharedNotOwned(string resourceType, string alias) =>
-        $"{alias}project = @project AND {alias}owner <> @owner AND {alias}id IN (SELECT g.resource_id FROM resource_grants g " +
-        $"WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id IN (@owner, '*'))";
-
-    /// <summary>The owner-only form of <see cref="VisibleTo"/>, for a principal with no grant of the type (the common case, and an index walk).</summary>
-    public static string Owned(string alias) => $"{alias}project = @project AND {alias}owner = @owner";
+        $"{alias}project = @project AND {alias}owner <> @owner AND {alias}id IN ({GrantedIds(resourceType)})";
 
     /// <summary>
-    /// A row when any grant of the type reaches <c>@owner</c> or <c>*</c> in <c>@project</c>; lists take
-    /// the grant-aware predicate only then, since its OR cannot walk the (project, owner, created_at) index.
+    /// Ids of the type granted to <c>@owner</c> or publicly in <c>@project</c>. Two equality branches rather than
+    /// <c>user_id IN (@owner, '*')</c>: PostgreSQL applies an IN list on the third key column as a filter when its
+    /// statistics are thin (a new table before autovacuum's first ANALYZE) and then reads every grant of the project
+    /// (1,100 grants: 0.6 ms); an equality is always an index bound.
     /// </summary>
-    public static string AnyGrant(string resourceType) =>
-        $"SELECT 1 FROM resource_grants WHERE project = @project AND resource_type = '{resourceType}' AND user_id IN (@owner, '*') LIMIT 1";
+    private static string GrantedIds(string resourceType) =>
+        $"SELECT g.resource_id FROM resource_grants g WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id = @owner " +
+        $"UNION ALL SELECT g.resource_id FROM resource_grants g WHERE g.project = @project AND g.resource_type = '{resourceType}' AND g.user_id = '*'";
+
+    /// <summary>The principal's own rows: the first branch of a list (a walk of the (project, owner, created_at, id) index).</summary>
+    public static string Owned(string alias) => $"{alias}project = @project AND {alias}owner = @owner";
 
     /// <summary>The owner and the best grant for <c>@user</c> or <c>*</c> on <c>@id</c> in <c>@project</c>.</summary>
     public static string Find(string resourceType) => $"""

@@ -72,14 +72,14 @@ internal sealed class FileService(
     /// <summary>The file when the principal holds a reader role on it (metadata and content), else not found / permission denied.</summary>
     public async Task<FileRecord> GetAsync(Principal principal, string fileId, CancellationToken ct)
     {
-        var owner = await access.RequireAsync(principal, ResourceTypes.File, fileId, ResourceRole.Reader, () => ApiErrors.FileNotFound(fileId), ct);
+        var owner = await access.RequireBeforeLoadAsync(principal, ResourceTypes.File, fileId, ResourceRole.Reader, () => ApiErrors.FileNotFound(fileId), ct);
         return await files.GetAsync(owner, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
     }
 
     /// <summary>Deletes the file (owner role), detaches it everywhere and stops its in-flight work (D8), or a not-found error.</summary>
     public async Task DeleteAsync(Principal principal, string fileId, CancellationToken ct)
     {
-        var owner = await access.RequireAsync(principal, ResourceTypes.File, fileId, ResourceRole.Owner, () => ApiErrors.FileNotFound(fileId), ct);
+        var owner = await access.RequireBeforeLoadAsync(principal, ResourceTypes.File, fileId, ResourceRole.Owner, () => ApiErrors.FileNotFound(fileId), ct);
         var stores = await files.DeleteAsync(owner, fileId, ct) ?? throw ApiErrors.FileNotFound(fileId);
         await grants.DeleteAllAsync(principal.Project, ResourceTypes.File, fileId, ct);
         foreach (var store in stores)

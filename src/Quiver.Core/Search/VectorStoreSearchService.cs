@@ -30,7 +30,7 @@ internal sealed class VectorStoreSearchService(
     public async Task<SearchResult> SearchAsync(Principal principal, string storeId, SearchRequest request, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var owner = await access.RequireAsync(principal, ResourceTypes.VectorStore, storeId, ResourceRole.Reader, () => VectorStoreErrors.StoreNotFound(storeId), ct);
+        var owner = await access.RequireBeforeLoadAsync(principal, ResourceTypes.VectorStore, storeId, ResourceRole.Reader, () => VectorStoreErrors.StoreNotFound(storeId), ct);
         var store = activity.Apply(await stores.GetStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
         if (store.IsExpired(now))
         {

@@ -17,8 +17,9 @@ namespace Quiver.Core.Storage;
 /// <param name="UnionSelect">
 /// Optional second branch over the same columns and alias, for rows the first cannot reach by its index (objects
 /// shared with the principal): both branches get the keyset bounds and are merged by one compound
-/// <c>ORDER BY … LIMIT</c> on the result's column names, which both SQLite (a merge of the two index-ordered
-/// branches) and PostgreSQL (Merge Append) stop reading as soon as the page is full. The branches must not overlap.
+/// <c>ORDER BY … LIMIT</c> on the result's column names, which SQLite answers by merging the two index-ordered
+/// branches and stopping once the page is full. PostgreSQL sorts a compound's whole result instead, so there
+/// (<c>limitEachBranch</c>) each branch is ordered and limited on its own first. The branches must not overlap.
 /// </param>
 internal sealed record KeysetQuery(string Select, string CursorLookup, string CreatedAtColumn, string IdColumn, string? UnionSelect = null)
 {
@@ -27,7 +28,8 @@ internal sealed record KeysetQuery(string Select, string CursorLookup, string Cr
         ListRequest request,
         Action<DbCommand> bindScope,
         Func<DbDataReader, T> map,
-        CancellationToken ct)
+        CancellationToken ct,
+        bool limitEachBranch = false)
     {
         var after = request.After is null ? (long?)null : await LookupAsync(connection, request.After, "after", bindScope, ct);
         var before = request.Before is null ? (long?)null : await LookupAsync(connection, request.Before, "before", bindScope, ct);
@@ -49,17 +51,28 @@ internal sealed record KeysetQuery(string Select, string CursorLookup, string Cr
             bounds.Append($" AND {key} {(ascending ? "<" : ">")} (@before_created, @before_id)");
         }
 
-        var sql = new System.Text.StringBuilder(Select).Append(bounds);
-        var (createdAt, id) = (CreatedAtColumn, IdColumn);
-        if (UnionSelect is not null)
-        {
-            sql.Append(" UNION ALL ").Append(UnionSelect).Append(bounds);
-            // A compound ORDER BY names result columns, not a branch's table alias.
-            (createdAt, id) = (Unqualified(CreatedAtColumn), Unqualified(IdColumn));
-        }
-
         var direction = walkAscending ? "ASC" : "DESC";
-        sql.Append($" ORDER BY {createdAt} {direction}, {id} {direction} LIMIT @limit_plus_one");
+        var order = $" ORDER BY {CreatedAtColumn} {direction}, {IdColumn} {direction} LIMIT @limit_plus_one";
+        var sql = new System.Text.StringBuilder();
+        if (UnionSelect is null)
+        {
+            sql.Append(Select).Append(bounds).Append(order);
+        }
+        else
+        {
+            if (limitEachBranch)
+            {
+                sql.Append("SELECT * FROM (").Append(Select).Append(bounds).Append(order).Append(") AS first_branch UNION ALL SELECT * FROM (")
+                    .Append(UnionSelect).Append(bounds).Append(order).Append(") AS second_branch");
+            }
+            else
+            {
+                sql.Append(Select).Append(bounds).Append(" UNION ALL ").Append(UnionSelect).Append(bounds);
+            }
+
+            // A compound ORDER BY names result columns, not a branch's table alias.
+            sql.Append($" ORDER BY {Unqualified(CreatedAtColumn)} {direction}, {Unqualified(IdColumn)} {direction} LIMIT @limit_plus_one");
+        }
 
         await using var command = connection.CreateCommand();
         command.CommandText = sql.ToString();

@@ -55,7 +55,7 @@ internal sealed class VectorStoreService(
     // Reads show activity not yet written (see StoreActivity).
     public async Task<VectorStoreRecord> GetStoreAsync(Principal principal, string storeId, CancellationToken ct)
     {
-        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Reader, ct, loadsStoreNext: true);
         return activity.Apply(await stores.GetStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
     }
 
@@ -67,13 +67,13 @@ internal sealed class VectorStoreService(
 
     public async Task<VectorStoreRecord> UpdateStoreAsync(Principal principal, string storeId, VectorStoreUpdate update, CancellationToken ct)
     {
-        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct, loadsStoreNext: true);
         return activity.Apply(await stores.UpdateStoreAsync(owner, storeId, update, Now, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
     }
 
     public async Task DeleteStoreAsync(Principal principal, string storeId, CancellationToken ct)
     {
-        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Owner, ct);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Owner, ct, loadsStoreNext: true);
         var running = await stores.DeleteStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId);
         await grants.DeleteAllAsync(principal.Project, ResourceTypes.VectorStore, storeId, ct);
         foreach (var fileId in running)
@@ -96,7 +96,7 @@ internal sealed class VectorStoreService(
 
     private async Task<AttachResult> AttachAsync(Principal principal, string storeId, IReadOnlyList<AttachRequest> files, NewBatch? batch, CancellationToken ct)
     {
-        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct);
+        var owner = await RequireStoreAsync(principal, storeId, ResourceRole.Writer, ct, loadsStoreNext: true);
         var store = activity.Apply(await stores.GetStoreAsync(owner, storeId, ct) ?? throw VectorStoreErrors.StoreNotFound(storeId));
         if (store.IsExpired(Now))
         {
@@ -176,8 +176,15 @@ internal sealed class VectorStoreService(
     }
 
     /// <summary>The store's owning principal when the caller holds <paramref name="role"/> on it (404 / 403 otherwise).</summary>
-    private Task<Principal> RequireStoreAsync(Principal principal, string storeId, ResourceRole role, CancellationToken ct) =>
-        access.RequireAsync(principal, ResourceTypes.VectorStore, storeId, role, () => VectorStoreErrors.StoreNotFound(storeId), ct);
+    /// <param name="loadsStoreNext">
+    /// The route loads the store itself next and answers StoreNotFound when it is gone, so the creator's check may be
+    /// answered from memory (<see cref="AccessChecker.RequireBeforeLoadAsync"/>). Routes that go on to a file or batch
+    /// of the store would answer a deleted store with that object's not-found (or an empty list), so they do not.
+    /// </param>
+    private Task<Principal> RequireStoreAsync(Principal principal, string storeId, ResourceRole role, CancellationToken ct, bool loadsStoreNext = false) =>
+        loadsStoreNext
+            ? access.RequireBeforeLoadAsync(principal, ResourceTypes.VectorStore, storeId, role, () => VectorStoreErrors.StoreNotFound(storeId), ct)
+            : access.RequireAsync(principal, ResourceTypes.VectorStore, storeId, role, () => VectorStoreErrors.StoreNotFound(storeId), ct);
 
     /// <summary>
     /// Attaching needs the reader role on each file (a file the caller cannot see is not found);
@@ -190,7 +197,8 @@ internal sealed class VectorStoreService(
         {
             if (!owners.ContainsKey(file.FileId))
             {
-                var owner = await access.RequireAsync(principal, ResourceTypes.File, file.FileId, ResourceRole.Reader, () => ApiErrors.FileNotFound(file.FileId), ct);
+                // The attach re-checks each file against this owner and answers FileNotFound when it is gone.
+                var owner = await access.RequireBeforeLoadAsync(principal, ResourceTypes.File, file.FileId, ResourceRole.Reader, () => ApiErrors.FileNotFound(file.FileId), ct);
                 owners[file.FileId] = owner.User;
             }
         }

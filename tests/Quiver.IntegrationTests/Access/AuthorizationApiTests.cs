@@ -83,9 +83,12 @@ public abstract class AuthorizationApiContract<TFactory>(TFactory factory) : ICl
         Assert.Contains(publicStore, (await keyItself.GetJsonAsync("/v1/vector_stores?limit=100")).Ids());
         Assert.Equal("public.txt", (string?)(await keyItself.GetJsonAsync($"/v1/files/{bobFile}"))["filename"]);
 
-        // Cursors work across the union: walk one store per page.
+        // Cursors work across the union: walk one store per page; ascending is the exact reverse; `before` pages back.
         var walked = (await user.ListAllAsync("/v1/vector_stores")).Select(s => (string)s["id"]!).ToList();
         Assert.Equal(listed.Order(StringComparer.Ordinal), walked.Order(StringComparer.Ordinal));
+        Assert.Equal(listed.AsEnumerable().Reverse(), (await user.GetJsonAsync("/v1/vector_stores?limit=100&order=asc")).Ids());
+        Assert.Equal(listed.Skip(listed.Length - 3).Take(2), (await user.GetJsonAsync($"/v1/vector_stores?limit=2&before={listed[^1]}")).Ids());
+        Assert.Equal(listed.Skip(1).Take(2), (await user.GetJsonAsync($"/v1/vector_stores?limit=2&after={listed[0]}")).Ids());
 
         // The authorization list holds direct relationships only: not the public store.
         var (direct, _) = await user.ListAllResourcesAsync("resourceType=vector_store");

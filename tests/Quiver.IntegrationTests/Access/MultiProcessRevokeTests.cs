@@ -1,4 +1,5 @@
 using System.Net;
+using Quiver.IntegrationTests.Infrastructure;
 using System.Net.Http.Headers;
 using System.Text;
 using static Quiver.IntegrationTests.Infrastructure.Api;
@@ -39,6 +40,44 @@ public sealed partial class MultiProcessPostgresTests
         }
 
         Assert.DoesNotContain(storeId, (await bobOnB.GetJsonAsync("/v1/vector_stores")).Ids());
+    }
+
+    [Fact]
+    public async Task A_store_and_a_file_deleted_in_one_process_are_not_found_by_their_creator_in_the_other()
+    {
+        var (a, b) = await StartTwoAsync(leaseSeconds: 30);
+        var aliceOnA = OnBehalfOf(a, "alice");
+        var aliceOnB = OnBehalfOf(b, "alice");
+        var storeId = (string)(await aliceOnA.PostJsonAsync("/v1/vector_stores", """{"name":"soon gone"}"""))["id"]!;
+        var fileId = (string)(await aliceOnA.UploadAsync("/v1", "gone.txt", "Soon gone."))["id"]!;
+        var keptFile = (string)(await aliceOnA.UploadAsync("/v1", "kept.txt", "Kept."))["id"]!;
+
+        // A has checked alice against both (and remembers she created them); B deletes them.
+        Assert.Equal(storeId, (string?)(await aliceOnA.GetJsonAsync($"/v1/vector_stores/{storeId}"))["id"]);
+        Assert.Equal(fileId, (string?)(await aliceOnA.GetJsonAsync($"/v1/files/{fileId}"))["id"]);
+        (await aliceOnB.DeleteAsync($"/v1/vector_stores/{storeId}", Ct)).EnsureSuccessStatusCode();
+        (await aliceOnB.DeleteAsync($"/v1/files/{fileId}", Ct)).EnsureSuccessStatusCode();
+
+        // Every route of A answers exactly as for a store or file that never existed.
+        async Task AssertStoreGoneAsync(HttpResponseMessage response)
+        {
+            using (response)
+            {
+                await response.AssertErrorAsync(HttpStatusCode.NotFound, "invalid_request_error", "vector_store_id");
+            }
+        }
+
+        await AssertStoreGoneAsync(await aliceOnA.GetAsync($"/v1/vector_stores/{storeId}", Ct));
+        await AssertStoreGoneAsync(await aliceOnA.PostAsync($"/v1/vector_stores/{storeId}", Json("""{"name":"x"}"""), Ct));
+        await AssertStoreGoneAsync(await aliceOnA.PostAsync($"/v1/vector_stores/{storeId}/search", Json("""{"query":"gone"}"""), Ct));
+        await AssertStoreGoneAsync(await aliceOnA.PostAsync($"/v1/vector_stores/{storeId}/files", Json($$"""{"file_id":"{{keptFile}}"}"""), Ct));
+        await AssertStoreGoneAsync(await aliceOnA.GetAsync($"/v1/vector_stores/{storeId}/files", Ct));
+        await AssertStoreGoneAsync(await aliceOnA.DeleteAsync($"/v1/vector_stores/{storeId}", Ct));
+        foreach (var request in new[] { aliceOnA.GetAsync($"/v1/files/{fileId}", Ct), aliceOnA.GetAsync($"/v1/files/{fileId}/content", Ct), aliceOnA.DeleteAsync($"/v1/files/{fileId}", Ct) })
+        {
+            using var response = await request;
+            await response.AssertErrorAsync(HttpStatusCode.NotFound, "invalid_request_error", "file_id");
+        }
     }
 
     private static HttpClient OnBehalfOf(ServerProcess server, string user)

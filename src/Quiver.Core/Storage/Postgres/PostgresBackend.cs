@@ -17,7 +17,7 @@ internal sealed class PostgresBackend(PostgresDatabase database, PostgresVectorI
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) =>
         database.WriteAsync((connection, transaction) => work(connection, transaction), ct);
 
-    public override bool ListsByUnion => false;
+    public override bool LimitsUnionBranches => true;
 
     public override string Lock(RowLock mode) => mode switch
     {

@@ -51,11 +51,11 @@ internal abstract class SqlBackend
     public abstract object IdList(IReadOnlyList<string> ids);
 
     /// <summary>
-    /// True when the planner merges a keyset page from the owned-rows index walk <c>UNION ALL</c> the shared rows and
-    /// stops early (SQLite's compound ORDER BY … LIMIT does); false to probe for grants first and read either the
-    /// owned rows alone or the grant-aware predicate (PostgreSQL sorts the whole union: measured slower, docs/authorization.md).
+    /// How a list's two branches (the owned rows' index walk, the rows shared with the principal) become one keyset
+    /// page: false when the planner merges a compound <c>ORDER BY … LIMIT</c> and stops early (SQLite); true to order
+    /// and limit each branch first (PostgreSQL sorts a compound's whole result; docs/authorization.md).
     /// </summary>
-    public abstract bool ListsByUnion { get; }
+    public abstract bool LimitsUnionBranches { get; }
 
     /// <summary>Prepares what a new store of <paramref name="dimensions"/> needs (best effort; publication ensures it again).</summary>
     public virtual Task StoreCreatedAsync(int dimensions, CancellationToken ct) => Task.CompletedTask;

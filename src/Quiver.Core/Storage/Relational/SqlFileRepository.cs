@@ -19,18 +19,6 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    /// <summary>The principal's files and those shared with them, as one predicate.</summary>
-    private static readonly KeysetQuery VisibleFiles = new(
-        $"SELECT {ReadColumns} FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")}" + NotExpired,
-        $"SELECT created_at FROM files WHERE {GrantSql.VisibleTo(ResourceTypes.File, "")} AND id = @cursor",
-        "created_at", "id");
-
-    /// <summary>The principal's own files (an index walk), for a principal no grant reaches.</summary>
-    private static readonly KeysetQuery OwnFiles = new(
-        $"SELECT {ReadColumns} FROM files WHERE {GrantSql.Owned("")}" + NotExpired,
-        $"SELECT created_at FROM files WHERE {GrantSql.Owned("")} AND id = @cursor",
-        "created_at", "id");
-
     /// <summary>The principal's files and those shared with them: the owned index walk merged with the granted rows.</summary>
     private static readonly KeysetQuery UnionFiles = new(
         $"SELECT {ReadColumns} FROM files WHERE {GrantSql.Owned("")}" + NotExpired,
@@ -44,8 +32,6 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
         UnionSelect = query.UnionSelect is null ? null : query.UnionSelect + " AND purpose = @purpose",
     };
 
-    private static readonly KeysetQuery VisibleFilesWithPurpose = WithPurpose(VisibleFiles);
-    private static readonly KeysetQuery OwnFilesWithPurpose = WithPurpose(OwnFiles);
     private static readonly KeysetQuery UnionFilesWithPurpose = WithPurpose(UnionFiles);
 
     /// <inheritdoc/>
@@ -76,18 +62,7 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
     public async Task<Page<FileRecord>> ListAsync(Principal principal, string? purpose, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var scope = database.ListsByUnion ? Scope.Union
-            : await connection.Command(GrantSql.AnyGrant(ResourceTypes.File))
-                .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null ? Scope.Visible : Scope.Own;
-        var query = (scope, purpose is null) switch
-        {
-            (Scope.Union, true) => UnionFiles,
-            (Scope.Union, false) => UnionFilesWithPurpose,
-            (Scope.Visible, true) => VisibleFiles,
-            (Scope.Visible, false) => VisibleFilesWithPurpose,
-            (_, true) => OwnFiles,
-            _ => OwnFilesWithPurpose,
-        };
+        var query = purpose is null ? UnionFiles : UnionFilesWithPurpose;
         return await query.PageAsync(connection, request, command =>
         {
             command.With("@project", principal.Project).With("@owner", principal.User).With("@now", Now());
@@ -95,7 +70,7 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
             {
                 command.With("@purpose", purpose);
             }
-        }, Map, ct);
+        }, Map, ct, database.LimitsUnionBranches);
     }
 
     /// <inheritdoc/>
@@ -145,12 +120,4 @@ internal sealed class SqlFileRepository(SqlBackend database, TimeProvider? time 
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
-
-    /// <summary>Which of the list queries answers a principal (<see cref="SqlBackend.ListsByUnion"/>).</summary>
-    private enum Scope
-    {
-        Union,
-        Visible,
-        Own,
-    }
 }

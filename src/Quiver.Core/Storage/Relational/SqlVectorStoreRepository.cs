@@ -29,18 +29,6 @@ internal sealed class SqlVectorStoreRepository(SqlBackend database) : IVectorSto
         f.chunking_requested, f.chunk_max_tokens, f.chunk_overlap_tokens, f.usage_bytes, f.created_at, f.batch_id, f.generation
         """;
 
-    /// <summary>The principal's stores and those shared with them, as one predicate.</summary>
-    private static readonly KeysetQuery VisibleStores = new(
-        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "s.")}",
-        $"SELECT created_at FROM vector_stores WHERE {GrantSql.VisibleTo(ResourceTypes.VectorStore, "")} AND id = @cursor",
-        "s.created_at", "s.id");
-
-    /// <summary>The principal's own stores (an index walk), for a principal no grant reaches.</summary>
-    private static readonly KeysetQuery OwnStores = new(
-        $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.Owned("s.")}",
-        $"SELECT created_at FROM vector_stores WHERE {GrantSql.Owned("")} AND id = @cursor",
-        "s.created_at", "s.id");
-
     /// <summary>The principal's stores and those shared with them: the owned index walk merged with the granted rows.</summary>
     private static readonly KeysetQuery UnionStores = new(
         $"SELECT {StoreColumns} FROM vector_stores s WHERE {GrantSql.Owned("s.")}",
@@ -119,11 +107,8 @@ internal sealed class SqlVectorStoreRepository(SqlBackend database) : IVectorSto
     public async Task<Page<VectorStoreRecord>> ListStoresAsync(Principal principal, ListRequest request, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var query = database.ListsByUnion ? UnionStores
-            : await connection.Command(GrantSql.AnyGrant(ResourceTypes.VectorStore))
-                .With("@project", principal.Project).With("@owner", principal.User).ExecuteScalarAsync(ct) is not null ? VisibleStores : OwnStores;
-        return await query.PageAsync(connection, request,
-            c => c.With("@project", principal.Project).With("@owner", principal.User), MapStore, ct);
+        return await UnionStores.PageAsync(connection, request,
+            c => c.With("@project", principal.Project).With("@owner", principal.User), MapStore, ct, database.LimitsUnionBranches);
     }
 
     /// <inheritdoc/>

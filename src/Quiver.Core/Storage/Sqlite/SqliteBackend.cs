@@ -17,7 +17,7 @@ internal sealed class SqliteBackend(SqliteDatabase database) : SqlBackend
     public override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct) =>
         database.WriteAsync((connection, transaction) => work(connection, transaction), ct);
 
-    public override bool ListsByUnion => true;
+    public override bool LimitsUnionBranches => false;
 
     public override string Lock(RowLock mode) => "";
 
