@@ -464,9 +464,9 @@ internal static partial class BackendsBenchmark
                 }
             }
 
-            var cell = F($"{Percentile(latencies, 0.50):F1} / {Percentile(latencies, 0.99):F1}");
+            var cell = F($"{Percentile(latencies, 0.50):F1} / {Percentile(latencies, 0.95):F1} / {Percentile(latencies, 0.99):F1}");
             // Hybrid mixes in BM25 by design, so its overlap with the exact dense top-10 is not a recall.
-            report.Set("search", $"{name}, 10 results: p50 / p99 ms{(ranker == Ranker.DenseOnly ? ", recall@10" : "")}", column,
+            report.Set("search", $"{name}, 10 results: p50 / p95 / p99 ms{(ranker == Ranker.DenseOnly ? ", recall@10" : "")}", column,
                 ranker == Ranker.DenseOnly ? cell + F($", {recall / corpus.Queries.Length:F3}") : cell);
         }
 

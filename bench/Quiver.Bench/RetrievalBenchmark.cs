@@ -97,8 +97,11 @@ internal static class RetrievalBenchmark
 
             var rows = new List<(string Name, Metrics Metrics, double P50, double P95)>();
             var dump = new Dictionary<string, Dictionary<string, List<string>>>(StringComparer.Ordinal);
+            using var legs = new SearchLegTimes();
+            var legLines = new List<string>();
             foreach (var (name, ranker) in rankings)
             {
+                legs.Clear();
                 var metrics = new List<Metrics>(queries.Count);
                 var latencies = new List<double>(queries.Count);
                 var ranked = dump[name] = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -112,9 +115,11 @@ internal static class RetrievalBenchmark
                 }
 
                 rows.Add((name, Metrics.Mean(metrics), Percentile(latencies, 0.50), Percentile(latencies, 0.95)));
+                legLines.Add($"{name}: {legs.Summary()}");
             }
 
             // The same queries as an API client sends them by default (max_num_results 10): latency only.
+            legs.Clear();
             var defaultLatencies = new List<double>(queries.Count);
             foreach (var q in queries)
             {
@@ -140,8 +145,14 @@ internal static class RetrievalBenchmark
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| hybrid, {ApiDefaultResults} results (latency only) | | | | | {Percentile(defaultLatencies, 0.50):F1} | {Percentile(defaultLatencies, 0.95):F1} |"));
+            legLines.Add($"hybrid, {ApiDefaultResults} results: {legs.Summary()}");
             Console.WriteLine();
             Console.WriteLine($"Model {store.EmbeddingModel}; {queries.Count} queries; {ResultsPerQuery} chunks per query, doc scored by its best chunk.");
+            Console.WriteLine("Search legs, p50 ms (quiver.search.duration; embed and dense run beside lexical):");
+            foreach (var line in legLines)
+            {
+                Console.WriteLine("  " + line);
+            }
             if (options.GetOrNull("variants") is "true")
             {
                 await FusionVariantsAsync(search, store, queries, qrels);
@@ -455,4 +466,44 @@ internal static class RetrievalBenchmark
         }
     }
 
+}
+
+/// <summary>Collects the search service's per-leg latencies (<c>quiver.search.duration</c>, tag <c>leg</c>) in process.</summary>
+internal sealed class SearchLegTimes : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(string Leg, double Ms)> _times = new();
+
+    public SearchLegTimes()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "quiver.search.duration")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "leg" && tag.Value is string leg)
+                {
+                    _times.Enqueue((leg, seconds * 1000));
+                }
+            }
+        });
+        _listener.Start();
+    }
+
+    public void Clear() => _times.Clear();
+
+    /// <summary>"leg p50, …" for the legs seen since the last <see cref="Clear"/>.</summary>
+    public string Summary() => string.Join(", ", _times.GroupBy(t => t.Leg).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+    {
+        var sorted = g.Select(t => t.Ms).Order().ToList();
+        return string.Create(CultureInfo.InvariantCulture, $"{g.Key} {sorted[sorted.Count / 2]:F1}");
+    }));
+
+    public void Dispose() => _listener.Dispose();
 }

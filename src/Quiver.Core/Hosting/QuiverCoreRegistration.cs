@@ -91,7 +91,7 @@ public static class QuiverCoreRegistration
         services.AddOptions<ExtractionOptions>().BindConfiguration(ExtractionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section)
             .Validate(o => o.HnswMinChunks >= 0, "Quiver:Search:HnswMinChunks must be 0 (HNSW off) or more.")
-            .Validate(o => o.PostgresVectorCacheMegabytes >= 0, "Quiver:Search:PostgresVectorCacheMegabytes must be 0 (cache off) or more.")
+            .Validate(o => o.PostgresStoreCacheMegabytes >= 0, "Quiver:Search:PostgresStoreCacheMegabytes must be 0 (cache off) or more.")
             .Validate(o => o.HnswSaveIntervalSeconds is >= 1 and <= 86_400, "Quiver:Search:HnswSaveIntervalSeconds must be between 1 and 86400.")
             .ValidateOnStart();
         services.TryAddSingleton<IDocumentExtractor, DocumentExtractor>();

@@ -24,17 +24,17 @@ public sealed class SearchOptions
     /// </summary>
     public int PostgresHnswMinChunks { get; set; } = DefaultPostgresHnswMinChunks;
 
-    /// <summary>Default <see cref="PostgresVectorCacheMegabytes"/>.</summary>
-    public const int DefaultPostgresVectorCacheMegabytes = 512;
+    /// <summary>Default <see cref="PostgresStoreCacheMegabytes"/>.</summary>
+    public const int DefaultPostgresStoreCacheMegabytes = 512;
 
     /// <summary>
-    /// PostgreSQL backend: how much memory each server process may give to the vectors of stores searched exactly
-    /// (those of at most <see cref="PostgresHnswMinChunks"/> chunks), held in process and checked against the store's
-    /// chunk version on every search, so a change published by any process shows on the next search. Past the budget
-    /// the least recently searched stores are dropped and reloaded when searched again. 0 turns the cache off (every
-    /// exact search scans the store's rows in PostgreSQL). Default 512.
+    /// PostgreSQL backend: stores of at most <see cref="PostgresHnswMinChunks"/> chunks are searched from this process's
+    /// copy of their vectors and of their postings, each copy checked against the store's chunk version on every
+    /// search, so a change published by any process shows on the next search. This is each copy's memory budget per
+    /// process (vectors up to it, postings up to it); past it the least recently searched stores are dropped and
+    /// reloaded when searched again. 0 turns both off (every search runs in PostgreSQL). Default 512.
     /// </summary>
-    public int PostgresVectorCacheMegabytes { get; set; } = DefaultPostgresVectorCacheMegabytes;
+    public int PostgresStoreCacheMegabytes { get; set; } = DefaultPostgresStoreCacheMegabytes;
 
     /// <summary>How often a changed HNSW graph is written to disk, at most, in seconds. Default 60.</summary>
     public int HnswSaveIntervalSeconds { get; set; } = 60;

@@ -71,7 +71,7 @@ public sealed class PostgresDenseLegTests : IAsyncLifetime
     {
         // The cache off: the small store goes through pgvector's exact scan.
         _factory = (PostgresQuiverFactory)new PostgresQuiverFactory()
-            .With("Quiver:Search:PostgresHnswMinChunks", "30").With("Quiver:Search:PostgresVectorCacheMegabytes", "0");
+            .With("Quiver:Search:PostgresHnswMinChunks", "30").With("Quiver:Search:PostgresStoreCacheMegabytes", "0");
         var client = _factory.CreateApiClient(onBehalfOf: "dense-user");
         var (large, largeTexts) = await SeedAsync(client, 60);
         var (small, smallTexts) = await SeedAsync(client, 20);

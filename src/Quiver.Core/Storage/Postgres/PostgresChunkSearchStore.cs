@@ -10,16 +10,16 @@ using Quiver.Core.VectorStores;
 namespace Quiver.Core.Storage.Postgres;
 
 /// <summary>
-/// Search in PostgreSQL. Dense retrieval: a store of up to <see cref="SearchOptions.PostgresHnswMinChunks"/> chunks is
-/// searched exactly, from this process's copy of its vectors (<see cref="StoreVectorIndexes"/>, the embedded backend's
-/// exact index, loaded from the narrow <c>chunk_vectors</c> table and checked against the store's
-/// <c>lexical_stores.chunks_version</c> on every search — the publishing transaction bumps it, so a change made by any
-/// process shows on the next search), or by pgvector's exact scan when that cache is off; a larger store through the
-/// per-dimension HNSW partial index with iterative scans, so it still gets min(N, k) rows among other stores' vectors.
-/// Lexical retrieval: BM25 over the store's postings with the embedded backend's analysis and formula
-/// (<see cref="Fts5Analyzer"/>, <see cref="Bm25"/>; statistics kept by triggers, see the postings step of
-/// PostgresMigrations). A filter restricts both before their LIMIT: a SQL predicate on the chunk's file
-/// (<see cref="PostgresFilterSql"/>), or for the in-process index the ids of the files passing it.
+/// Search in PostgreSQL. A store of up to <see cref="SearchOptions.PostgresHnswMinChunks"/> chunks is searched from this
+/// process's copies of its vectors (<see cref="StoreVectorIndexes"/>, the embedded backend's exact index, loaded from the
+/// narrow <c>chunk_vectors</c> table) and of its postings (<see cref="StoreLexicalIndexes"/>), both checked against the
+/// store's <c>lexical_stores.chunks_version</c> on every search — the publishing transaction bumps it, so a change made
+/// by any process shows on the next search. A larger store, or any store with the copies off, is searched in SQL: dense
+/// by pgvector (an exact scan below the threshold, above it the per-dimension HNSW partial index with iterative scans,
+/// so it still gets min(N, k) rows among other stores' vectors), lexical by BM25 over the store's postings with the
+/// embedded backend's analysis and formula (<see cref="Fts5Analyzer"/>, <see cref="Bm25"/>; statistics kept by triggers,
+/// see the postings step of PostgresMigrations). A filter restricts both before their LIMIT: a SQL predicate on the
+/// chunk's file (<see cref="PostgresFilterSql"/>), or for the in-process copies the ids of the files passing it.
 /// </summary>
 internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSource, IAsyncDisposable
 {
@@ -32,8 +32,11 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
     /// </summary>
     private readonly long _exactScanMaxChunks;
 
-    /// <summary>The in-process exact indexes of small stores, or null when <see cref="SearchOptions.PostgresVectorCacheMegabytes"/> is 0.</summary>
+    /// <summary>The in-process exact indexes of small stores, or null when <see cref="SearchOptions.PostgresStoreCacheMegabytes"/> is 0.</summary>
     private readonly StoreVectorIndexes? _resident;
+
+    /// <summary>The in-process postings of small stores, or null when <see cref="SearchOptions.PostgresStoreCacheMegabytes"/> is 0.</summary>
+    private readonly StoreLexicalIndexes? _residentPostings;
 
     private long _prunedAnswers;
 
@@ -41,12 +44,13 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
     {
         _database = database;
         _exactScanMaxChunks = options.Value.PostgresHnswMinChunks;
-        if (options.Value.PostgresVectorCacheMegabytes > 0)
+        if (options.Value.PostgresStoreCacheMegabytes > 0)
         {
             // Exact indexes only: stores past the threshold are pgvector's, so no graphs (and no graph directory) here.
             var exactOnly = new SearchOptions { HnswMinChunks = 0, PostgresHnswMinChunks = options.Value.PostgresHnswMinChunks };
             _resident = new StoreVectorIndexes(this, exactOnly, graphDirectory: null, time, logger,
-                maxResidentBytes: options.Value.PostgresVectorCacheMegabytes * 1024L * 1024L);
+                maxResidentBytes: options.Value.PostgresStoreCacheMegabytes * 1024L * 1024L);
+            _residentPostings = new StoreLexicalIndexes(time, options.Value.PostgresStoreCacheMegabytes * 1024L * 1024L);
         }
     }
 
@@ -56,23 +60,16 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
     /// <summary>Loads of stores' vectors into this process (tests check a search was served from memory); 0 with the cache off.</summary>
     internal long ResidentLoads => _resident?.Loads ?? 0;
 
+    /// <summary>Loads of stores' postings into this process; 0 with the cache off.</summary>
+    internal long ResidentPostingLoads => _residentPostings?.Loads ?? 0;
+
     /// <inheritdoc/>
     public async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> DenseSearchAsync(
         string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, AttributeFilter? filter, CancellationToken ct)
     {
         await using var connection = await _database.OpenAsync(ct);
         // One round trip for what both paths need: the store's size (which path) and its chunk version (is the copy current).
-        long? version = null;
-        long size = 0;
-        await using (var reader = await connection.Command(ChunksVersionSql).With("store", storeId).ExecuteReaderAsync(ct))
-        {
-            if (await reader.ReadAsync(ct))
-            {
-                size = reader.GetInt64(0);
-                version = reader.GetInt64(1);
-            }
-        }
-
+        var (size, version) = await ReadSizeAndVersionAsync(connection, storeId, ct);
         if (version is null)
         {
             return [.. queries.Select(_ => (IReadOnlyList<SearchHit>)[])]; // the store is gone
@@ -91,6 +88,12 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
         }
 
         return await SqlDenseSearchAsync(connection, storeId, dimensions, queries, k, filter, exact: size <= _exactScanMaxChunks, ct);
+    }
+
+    private static async Task<(long Size, long? Version)> ReadSizeAndVersionAsync(NpgsqlConnection connection, string storeId, CancellationToken ct)
+    {
+        await using var reader = await connection.Command(ChunksVersionSql).With("store", storeId).ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, null);
     }
 
     /// <summary>The store's chunk count and chunk version (bumped by every insert and delete of its chunks); no row when the store is gone.</summary>
@@ -240,6 +243,48 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
         }
 
         await using var connection = await _database.OpenAsync(ct);
+        if (_residentPostings is not null)
+        {
+            // Small stores from this process's copy of their postings (the same sum, every posting of every term).
+            var (size, version) = await ReadSizeAndVersionAsync(connection, storeId, ct);
+            if (version is null)
+            {
+                _residentPostings.Remove(storeId);
+                return [];
+            }
+
+            if (size <= _exactScanMaxChunks)
+            {
+                var allowed = filter is null ? null : await FilesPassingAsync(connection, storeId, filter, ct);
+                if (allowed is { Count: 0 })
+                {
+                    return [];
+                }
+
+                await using var rows = new RowReader(connection, version, ownsConnection: false);
+                return await _residentPostings.SearchAsync(rows, storeId, version.Value, terms, k, allowed, ct);
+            }
+        }
+
+        return await SqlLexicalSearchAsync(connection, storeId, terms, k, filter, ct);
+    }
+
+    /// <summary>The lexical search in SQL alone, whatever the store's size (tests compare the paths).</summary>
+    internal async Task<IReadOnlyList<SearchHit>> LexicalSearchInDatabaseAsync(string storeId, string query, int k, AttributeFilter? filter, CancellationToken ct)
+    {
+        var terms = Fts5Analyzer.Shared.QueryTerms(query);
+        if (terms.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await _database.OpenAsync(ct);
+        return await SqlLexicalSearchAsync(connection, storeId, terms, k, filter, ct);
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> SqlLexicalSearchAsync(
+        NpgsqlConnection connection, string storeId, IReadOnlyList<string> terms, int k, AttributeFilter? filter, CancellationToken ct)
+    {
         var (chunkCount, frequencies) = await ReadFrequenciesAsync(connection, storeId, terms, ct);
         if (frequencies.Count == 0)
         {
@@ -364,7 +409,7 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
     /// search already read with the store's size: the first ask is answered from it, later ones (the re-read under
     /// the refresh lock) go to the database. A search's reader borrows its connection; a background one owns it.
     /// </summary>
-    private sealed class RowReader(NpgsqlConnection connection, long? knownVersion, bool ownsConnection) : IVectorRowReader
+    private sealed class RowReader(NpgsqlConnection connection, long? knownVersion, bool ownsConnection) : IVectorRowReader, ILexicalRowReader
     {
         private long? _knownVersion = knownVersion;
 
@@ -403,6 +448,71 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
                 keys.Add(reader.GetInt64(0));
                 vectors.AddRange(reader.GetFieldValue<Vector>(1).Memory.Span);
             }
+        }
+
+        public async Task<IReadOnlyDictionary<string, FileChunkSignature>> ReadLexicalSignaturesAsync(string storeId, CancellationToken ct)
+        {
+            var current = new Dictionary<string, FileChunkSignature>(StringComparer.Ordinal);
+            await using var reader = await connection.Command(
+                    "SELECT file_id, COUNT(*), MAX(id) FROM chunks WHERE vector_store_id = @store AND lexical_length IS NOT NULL GROUP BY file_id")
+                .With("store", storeId).ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                current[reader.GetString(0)] = new FileChunkSignature(reader.GetInt64(1), reader.GetInt64(2));
+            }
+
+            return current;
+        }
+
+        public async Task<IReadOnlyDictionary<string, FileLexicalRows>> ReadFileLexicalRowsAsync(string storeId, IReadOnlyList<string>? fileIds, CancellationToken ct)
+        {
+            var chunks = new Dictionary<string, List<(long Key, int Length)>>(StringComparer.Ordinal);
+            var fileOf = new Dictionary<long, string>();
+            await using (var command = connection.Command(
+                    "SELECT file_id, id, lexical_length FROM chunks WHERE vector_store_id = @store AND lexical_length IS NOT NULL" +
+                    (fileIds is null ? "" : " AND file_id = ANY(@files)"))
+                .With("store", storeId))
+            {
+                if (fileIds is not null)
+                {
+                    command.With("files", fileIds.ToArray());
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var fileId = reader.GetString(0);
+                    var key = reader.GetInt64(1);
+                    (chunks.TryGetValue(fileId, out var list) ? list : chunks[fileId] = []).Add((key, reader.GetInt32(2)));
+                    fileOf[key] = fileId;
+                }
+            }
+
+            // The whole store through the (store, term, chunk) key; some files through the chunk index.
+            var postings = new Dictionary<string, List<(long ChunkKey, string Term, int Frequency)>>(StringComparer.Ordinal);
+            if (fileOf.Count > 0)
+            {
+                await using var command = connection.Command(
+                        "SELECT chunk_id, term, tf FROM chunk_postings WHERE vector_store_id = @store" + (fileIds is null ? "" : " AND chunk_id = ANY(@chunks)"))
+                    .With("store", storeId);
+                if (fileIds is not null)
+                {
+                    command.With("chunks", fileOf.Keys.ToArray());
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var key = reader.GetInt64(0);
+                    if (fileOf.TryGetValue(key, out var fileId))
+                    {
+                        (postings.TryGetValue(fileId, out var list) ? list : postings[fileId] = []).Add((key, reader.GetString(1), reader.GetInt32(2)));
+                    }
+                }
+            }
+
+            return chunks.ToDictionary(
+                c => c.Key, c => new FileLexicalRows(c.Value, postings.GetValueOrDefault(c.Key) ?? []), StringComparer.Ordinal);
         }
 
         public ValueTask DisposeAsync() => ownsConnection ? connection.DisposeAsync() : ValueTask.CompletedTask;
