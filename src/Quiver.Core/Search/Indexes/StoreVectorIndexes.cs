@@ -35,6 +35,15 @@ internal sealed partial class StoreVectorIndexes(
     /// <summary>The stores whose vectors are in memory now (tests and diagnostics).</summary>
     public int ResidentStores => _indexes.Count;
 
+    /// <summary>Drops a store that no longer exists (its saved graph too, if it has one).</summary>
+    public void Forget(string storeId)
+    {
+        if (_indexes.TryRemove(storeId, out var gone) && gone.Graph is { } graph)
+        {
+            _ = Task.Run(graph.DeleteAsync, CancellationToken.None);
+        }
+    }
+
     /// <summary>A store's graph and the version its exact index holds (tests and diagnostics).</summary>
     public (HnswStoreGraph? Graph, long Version) GraphStateOf(string storeId) =>
         _indexes.TryGetValue(storeId, out var index) ? (index.Graph, index.Version) : (null, -1);
@@ -126,11 +135,7 @@ internal sealed partial class StoreVectorIndexes(
         var version = await reader.ReadChunksVersionAsync(storeId, ct);
         if (version is null)
         {
-            if (_indexes.TryRemove(storeId, out var gone) && gone.Graph is { } graph)
-            {
-                _ = Task.Run(graph.DeleteAsync, CancellationToken.None);
-            }
-
+            Forget(storeId);
             return index;
         }
 

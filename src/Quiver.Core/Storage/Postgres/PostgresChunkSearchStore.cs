@@ -72,6 +72,7 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
         var (size, version) = await ReadSizeAndVersionAsync(connection, storeId, ct);
         if (version is null)
         {
+            _resident?.Forget(storeId);
             return [.. queries.Select(_ => (IReadOnlyList<SearchHit>)[])]; // the store is gone
         }
 
