@@ -113,8 +113,7 @@ internal sealed class StoreLexicalIndexes(TimeProvider time, long maxResidentByt
     /// <summary>One store's postings and the bookkeeping to keep them current.</summary>
     private sealed class Entry
     {
-        private readonly ConcurrentDictionary<string, int> _ordinals = new(StringComparer.Ordinal);
-        private int _nextOrdinal;
+        private readonly FileOrdinals _files = new();
         private long _version = -1;
         private long _lastUsed;
 
@@ -137,21 +136,9 @@ internal sealed class StoreLexicalIndexes(TimeProvider time, long maxResidentByt
             set => Volatile.Write(ref _lastUsed, value);
         }
 
-        public int OrdinalOf(string fileId) => _ordinals.GetOrAdd(fileId, _ => Interlocked.Increment(ref _nextOrdinal));
+        public int OrdinalOf(string fileId) => _files.Of(fileId);
 
-        public HashSet<int> OrdinalsOf(IReadOnlySet<string> fileIds)
-        {
-            var ordinals = new HashSet<int>();
-            foreach (var fileId in fileIds)
-            {
-                if (_ordinals.TryGetValue(fileId, out var ordinal))
-                {
-                    ordinals.Add(ordinal);
-                }
-            }
-
-            return ordinals;
-        }
+        public HashSet<int> OrdinalsOf(IReadOnlySet<string> fileIds) => _files.Of(fileIds);
     }
 }
 

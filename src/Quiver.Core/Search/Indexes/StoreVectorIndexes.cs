@@ -328,8 +328,7 @@ internal sealed partial class StoreVectorIndexes(
     /// <summary>One store's cached vectors and the bookkeeping to keep them current.</summary>
     private sealed class StoreIndex(int dimensions)
     {
-        private readonly ConcurrentDictionary<string, int> _ordinals = new(StringComparer.Ordinal);
-        private int _nextOrdinal;
+        private readonly FileOrdinals _files = new();
         private long _version = -1;
         private long _lastUsed;
 
@@ -381,21 +380,9 @@ internal sealed partial class StoreVectorIndexes(
             return keys;
         }
 
-        public int OrdinalOf(string fileId) => _ordinals.GetOrAdd(fileId, _ => Interlocked.Increment(ref _nextOrdinal));
+        public int OrdinalOf(string fileId) => _files.Of(fileId);
 
-        public HashSet<int> OrdinalsOf(IReadOnlySet<string> fileIds)
-        {
-            var ordinals = new HashSet<int>();
-            foreach (var fileId in fileIds)
-            {
-                if (_ordinals.TryGetValue(fileId, out var ordinal))
-                {
-                    ordinals.Add(ordinal);
-                }
-            }
-
-            return ordinals;
-        }
+        public HashSet<int> OrdinalsOf(IReadOnlySet<string> fileIds) => _files.Of(fileIds);
     }
 
     [LoggerMessage(EventId = 3112, Level = LogLevel.Debug, Message = "Dropped the in-memory vectors of store {StoreId} ({Count} chunks) to stay within the cache budget")]
