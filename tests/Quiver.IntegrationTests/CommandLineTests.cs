@@ -192,6 +192,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(1, run.ExitCode);
         AssertOneLine(run.Stderr);
         Assert.StartsWith(expected, run.Stderr);
+        Assert.False(Directory.Exists(dataDir), "a setting refused at start must leave no data directory behind");
     }
 
     [Theory]
