@@ -68,8 +68,9 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
         string storeId, int dimensions, IReadOnlyList<float[]> queries, int k, AttributeFilter? filter, CancellationToken ct)
     {
         await using var connection = await _database.OpenAsync(ct);
-        // One round trip for what both paths need: the store's size (which path) and its chunk version (is the copy current).
-        var (size, version) = await ReadSizeAndVersionAsync(connection, storeId, ct);
+        // One round trip for what both paths need: the store's size (which path), its chunk version (is the copy
+        // current) and, for a small store searched from memory, the files that pass the filter.
+        var (size, version, allowed) = await ReadStoreStateAsync(connection, storeId, _resident is null ? null : filter, ct);
         if (version is null)
         {
             _resident?.Forget(storeId);
@@ -78,7 +79,6 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
 
         if (_resident is not null && size <= _exactScanMaxChunks)
         {
-            var allowed = filter is null ? null : await FilesPassingAsync(connection, storeId, filter, ct);
             if (allowed is { Count: 0 })
             {
                 return [.. queries.Select(_ => (IReadOnlyList<SearchHit>)[])];
@@ -91,35 +91,45 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
         return await SqlDenseSearchAsync(connection, storeId, dimensions, queries, k, filter, exact: size <= _exactScanMaxChunks, ct);
     }
 
-    private static async Task<(long Size, long? Version)> ReadSizeAndVersionAsync(NpgsqlConnection connection, string storeId, CancellationToken ct)
+    /// <summary>
+    /// The store's chunk count and chunk version (bumped by every insert and delete of its chunks; null when the store
+    /// is gone) and, when <paramref name="filter"/> is given and the store is small enough to be searched from memory,
+    /// the ids of its searchable files that pass it (null otherwise) — one statement, so one round trip and one snapshot.
+    /// </summary>
+    private async Task<(long Size, long? Version, HashSet<string>? Allowed)> ReadStoreStateAsync(
+        NpgsqlConnection connection, string storeId, AttributeFilter? filter, CancellationToken ct)
     {
-        await using var reader = await connection.Command(ChunksVersionSql).With("store", storeId).ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, null);
+        await using var command = connection.Command(ChunksVersionSql).With("store", storeId);
+        if (filter is not null)
+        {
+            // The file list only where the in-memory path will use it: a large store's filter is a predicate of its SQL.
+            command.With("small", _exactScanMaxChunks);
+            command.CommandText = $"""
+                SELECT st.size, st.version,
+                       CASE WHEN st.size <= @small THEN ARRAY(
+                           SELECT f.file_id FROM vector_store_files f
+                           WHERE f.vector_store_id = @store AND {PostgresFilterSql.FilesPassing(filter, command, "f.file_id")}) END
+                FROM ({ChunksVersionSql}) AS st (size, version)
+                """;
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return (0, null, null);
+        }
+
+        var allowed = filter is null || await reader.IsDBNullAsync(2, ct)
+            ? null
+            : new HashSet<string>(reader.GetFieldValue<string[]>(2), StringComparer.Ordinal);
+        return (reader.GetInt64(0), reader.GetInt64(1), allowed);
     }
 
-    /// <summary>The store's chunk count and chunk version (bumped by every insert and delete of its chunks); no row when the store is gone.</summary>
+    /// <summary>The store's chunk count and chunk version; no row when the store is gone.</summary>
     private const string ChunksVersionSql = """
         SELECT COALESCE(ls.chunk_count, 0), COALESCE(ls.chunks_version, 0) FROM vector_stores s
         LEFT JOIN lexical_stores ls ON ls.vector_store_id = s.id WHERE s.id = @store
         """;
-
-    /// <summary>Ids of the store's searchable files that pass <paramref name="filter"/>.</summary>
-    private static async Task<HashSet<string>> FilesPassingAsync(NpgsqlConnection connection, string storeId, AttributeFilter filter, CancellationToken ct)
-    {
-        await using var command = connection.Command("").With("store", storeId);
-        command.CommandText = $"""
-            SELECT f.file_id FROM vector_store_files f
-            WHERE f.vector_store_id = @store AND {PostgresFilterSql.FilesPassing(filter, command, "f.file_id")}
-            """;
-        var files = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            files.Add(reader.GetString(0));
-        }
-
-        return files;
-    }
 
     /// <summary>Dense search in PostgreSQL: an exact scan of the store's vectors, or the HNSW index (<paramref name="exact"/> false).</summary>
     private static async Task<IReadOnlyList<IReadOnlyList<SearchHit>>> SqlDenseSearchAsync(
@@ -247,7 +257,7 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
         if (_residentPostings is not null)
         {
             // Small stores from this process's copy of their postings (the same sum, every posting of every term).
-            var (size, version) = await ReadSizeAndVersionAsync(connection, storeId, ct);
+            var (size, version, allowed) = await ReadStoreStateAsync(connection, storeId, filter, ct);
             if (version is null)
             {
                 _residentPostings.Remove(storeId);
@@ -256,7 +266,6 @@ internal sealed class PostgresChunkSearchStore : IChunkSearchStore, IVectorRowSo
 
             if (size <= _exactScanMaxChunks)
             {
-                var allowed = filter is null ? null : await FilesPassingAsync(connection, storeId, filter, ct);
                 if (allowed is { Count: 0 })
                 {
                     return [];
