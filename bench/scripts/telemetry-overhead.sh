@@ -2,7 +2,7 @@
 # What metrics cost a search: the real server (embedded default, local model) twice on the same data
 # directory, once with Quiver:Telemetry:Metrics=true (OpenTelemetry listening, /metrics served and scraped
 # every 5 s) and once with it off (no listener: every instrument is a no-op), alternating ROUNDS times; each
-# round sends SEARCHES sequential searches over one keep-alive connection and reports p50/p95 of the search
+# round warms up with 200 searches, then sends SEARCHES sequential searches over one keep-alive connection and reports p50/p95 of the search
 # request's wall time. Usage: bench/scripts/telemetry-overhead.sh [ROUNDS=3] [SEARCHES=400]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,7 +47,7 @@ def call(method, path, body=None):
 store = next(s["id"] for s in call("GET", "/v1/vector_stores?limit=100")["data"] if s["name"] == "bench")
 queries = ["how are ingestion jobs fenced", "cancel a batch", "postgres connection budget", "hybrid ranking fusion",
            "rate limit per key", "console in the browser", "crash loop invariants", "what does metrics expose"]
-for q in queries * 5:  # warm-up
+for q in queries * 25:  # warm-up: 200 searches, past tiered compilation of both paths
     call("POST", f"/v1/vector_stores/{store}/search", {"query": q})
 times = []
 for i in range(n):

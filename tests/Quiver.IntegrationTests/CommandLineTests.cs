@@ -183,6 +183,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("quiver: invalid configuration: Quiver:Ingestion:LeaseSeconds must be at least 3.", "--Quiver:Ingestion:LeaseSeconds=1")]
     [InlineData("quiver: Failed to convert configuration value 'many' at 'Quiver:Ingestion:Workers' to type 'System.Int32'.", "--Quiver:Ingestion:Workers=many")]
     [InlineData("quiver: Quiver:Storage:Provider is 'postgres' but ConnectionStrings:Quiver is not set", "--storage", "postgres")]
+    [InlineData("quiver: invalid configuration: unknown setting Quiver:Ingestion:Workrs: nothing reads it, so it would be ignored. Did you mean Quiver:Ingestion:Workers?", "--Quiver:Ingestion:Workrs=4")]
     public async Task A_bad_configuration_value_is_one_line_and_exit_1(string expected, params string[] settings)
     {
         var dataDir = Path.Combine(_workDir, "data");
@@ -193,6 +194,17 @@ public sealed class CommandLineTests : IDisposable
         AssertOneLine(run.Stderr);
         Assert.StartsWith(expected, run.Stderr);
         Assert.False(Directory.Exists(dataDir), "a setting refused at start must leave no data directory behind");
+    }
+
+    [Fact]
+    public async Task Keys_refuses_an_unknown_setting_before_opening_any_database()
+    {
+        var run = await RunAsync("keys", "list", "--Quiver:Search:HnswMinChunk=5");
+
+        Assert.Equal(1, run.ExitCode);
+        AssertOneLine(run.Stderr);
+        Assert.StartsWith("quiver: invalid configuration: unknown setting Quiver:Search:HnswMinChunk: nothing reads it, so it would be ignored. Did you mean Quiver:Search:HnswMinChunks?", run.Stderr);
+        Assert.False(Directory.Exists(DefaultDataDir));
     }
 
     [Theory]

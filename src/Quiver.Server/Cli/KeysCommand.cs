@@ -126,6 +126,7 @@ internal static class KeysCommand
             builder.Logging.ClearProviders();
             builder.AddQuiverCore();
             using var host = builder.Build();
+            SettingsCheck.ThrowIfUnknown(builder.Configuration);
             await host.Services.GetRequiredService<IStorageMigrator>().MigrateAsync(CancellationToken.None);
             return await work(host.Services.GetRequiredService<TService>());
         }

@@ -72,7 +72,8 @@ internal static class ServeCommand
             try
             {
                 // The host validates options only after it has built its hosted services, and building them creates
-                // the data directory; a bad setting must fail before that and leave nothing behind.
+                // the data directory; a bad or unknown setting must fail before that and leave nothing behind.
+                SettingsCheck.ThrowIfUnknown(app.Configuration);
                 app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
                 await app.StartAsync(ct);
             }
