@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Quiver.IntegrationTests.Infrastructure;
@@ -34,6 +35,22 @@ public sealed class PostgresQuiverFactory : QuiverFactory
 
     /// <summary>The test database's connection string.</summary>
     public string? ConnectionString { get; }
+
+    /// <summary>
+    /// Deadlocks PostgreSQL detected in this test's database so far. The server retries a transaction that loses one,
+    /// so a request still succeeds (after deadlock_timeout, 1 s) and only this counter shows that two writes took their
+    /// locks in opposite orders. Per-backend statistics reach pg_stat_database when a backend goes idle (up to 10 s
+    /// later) or exits, so the server's idle connections are closed first.
+    /// </summary>
+    public async Task<long> CountDeadlocksAsync()
+    {
+        Services.GetRequiredService<Quiver.Core.Storage.Postgres.PostgresDatabase>().ClearIdleConnections();
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", connection);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
 
     protected override QuiverFactory CreateOnSameStorage() => new PostgresQuiverFactory(DataDir, DatabaseName, ConnectionString);
 

@@ -75,7 +75,7 @@ internal sealed class PostgresDatabase : IAsyncDisposable
         return given.Keys.Cast<string>().Any(key => keywords.Any(k => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), k.Replace(" ", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase)));
     }
 
-    /// <summary>Deadlock, serialization failure, or a unique race between two inserts of the same key.</summary>
+    /// <summary>Deadlock or serialization failure: the transaction lost a race and can run again from the start.</summary>
     private static bool IsTransient(PostgresException e) =>
         e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure;
 

@@ -77,6 +77,12 @@ internal static partial class PostgresLexicalPostings
                 }
 
                 var analyzed = Fts5Analyzer.Shared.Analyze([.. rows.Select(r => r.Text)]);
+                // The stores' statistics rows before their terms' (the postings insert locks those): the order every chunk
+                // write takes (PostgresMigrations, lexical lock order), so the backfill cannot deadlock with a publish or delete.
+                await connection.Command("""
+                        SELECT 1 FROM lexical_stores WHERE vector_store_id = ANY(@stores) ORDER BY vector_store_id FOR UPDATE
+                        """, transaction)
+                    .With("stores", rows.Select(r => r.Store).Distinct().ToArray()).ExecuteNonQueryAsync(ct);
                 foreach (var group in rows.Select((r, i) => (r, i)).GroupBy(x => (x.r.Store, x.r.File)))
                 {
                     await InsertAsync(connection, transaction, group.Key.Store, group.Key.File,

@@ -339,6 +339,40 @@ internal static class PostgresMigrations
             RETURN NULL;
         END $$;
         """,
+
+        // One lock order for the lexical statistics: the store's lexical_stores row, then its lexical_terms rows. Publishing
+        // takes them in that order (chunks, then postings), but deleting chunks deleted their postings first, which locked
+        // the terms, and only then locked the store: a detach racing a publish into the same store deadlocked, and a
+        // transaction that lost five times in a row failed its request (AccountingConcurrency on PostgreSQL, CI, 2 cores).
+        // The delete branch now locks the store rows before it touches the postings.
+        """
+        CREATE OR REPLACE FUNCTION quiver_chunks_lexical() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                PERFORM 1 FROM lexical_stores WHERE vector_store_id IN (SELECT vector_store_id FROM old_chunks)
+                    ORDER BY vector_store_id FOR UPDATE;
+            END IF;
+            IF TG_OP = 'DELETE' THEN
+                DELETE FROM chunk_postings p USING old_chunks o WHERE p.chunk_id = o.id;
+            END IF;
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                UPDATE lexical_stores s
+                SET chunk_count = s.chunk_count - d.n, token_total = s.token_total - d.len, chunks_version = s.chunks_version + 1
+                FROM (SELECT vector_store_id, count(lexical_length) AS n, COALESCE(sum(lexical_length), 0) AS len FROM old_chunks
+                      GROUP BY vector_store_id) d
+                WHERE s.vector_store_id = d.vector_store_id;
+            END IF;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                INSERT INTO lexical_stores AS s (vector_store_id, chunk_count, token_total, chunks_version)
+                SELECT vector_store_id, count(lexical_length), COALESCE(sum(lexical_length), 0), 1 FROM new_chunks
+                GROUP BY vector_store_id ORDER BY vector_store_id
+                ON CONFLICT (vector_store_id) DO UPDATE
+                    SET chunk_count = s.chunk_count + excluded.chunk_count, token_total = s.token_total + excluded.token_total,
+                        chunks_version = s.chunks_version + 1;
+            END IF;
+            RETURN NULL;
+        END $$;
+        """,
     ];
 
     /// <summary>The schema version this build expects.</summary>
