@@ -279,8 +279,10 @@ step('sign out, then sign in with the keyboard on behalf of another user: their 
   await page.keyboard.type('alice');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Vector stores', level: 1 }).waitFor();
-  // The page's heading takes the focus after navigation.
-  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+  // The page's heading takes the focus once the page has loaded (its list follows the heading, so
+  // the heading can be visible a moment before the focus moves).
+  await until(async () => (await page.evaluate(() => document.activeElement.tagName)) === 'H1',
+    'the focus on the page heading after sign-in');
   await page.getByText('Key …' + system.apiKey.slice(-4) + ' for alice').waitFor();
   // Objects are scoped to the on-behalf-of user: alice sees none of the stores made without it.
   await page.getByText('No vector stores yet.').waitFor();

@@ -80,7 +80,9 @@ async function route() {
     mount(main, h('h1', {}, match.r.title), h('div', { class: 'slot' }));
     say(main.querySelector('.slot'), 'error', e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`);
   }
-  if (ctx.alive()) focusMain();
+  // The heading takes the focus once the page has loaded, unless the user has already moved into
+  // the page while it loaded (typing into a form there must not be interrupted).
+  if (ctx.alive() && !main.contains(document.activeElement)) focusMain();
 }
 
 function focusMain() {
