@@ -263,6 +263,7 @@ step('admin keys: create shows the secret once, revoke marks it revoked', async 
 
   await row.getByRole('button', { name: /^Revoke/ }).click();
   await page.getByText('Revoked “ci-reader”.').waitFor();
+  // The message follows the reloaded list, so the row already says so.
   assert.match(await page.locator('tr', { hasText: 'ci-reader' }).innerText(), /Revoked/);
   const refused = await fetch(`${system.baseUrl}/v1/vector_stores`, { headers: { Authorization: `Bearer ${secret}` } });
   assert.equal(refused.status, 401);

@@ -88,10 +88,16 @@ export async function keysPage(root) {
     if (!confirm(`Revoke the key “${key.name}”? Requests with it, and tokens exchanged from it, stop working at once.`)) return;
     try {
       await api.revokeKey(key.id);
-      say(slot, 'ok', `Revoked “${key.name}”.`);
-      await load();
     } catch (err) {
       say(slot, 'error', err instanceof ApiError ? `Could not revoke: ${err.message}` : String(err));
+      return;
+    }
+    // The list is reloaded before the message, so "Revoked" never sits beside a row still "Active".
+    try {
+      await load();
+      say(slot, 'ok', `Revoked “${key.name}”.`);
+    } catch (err) {
+      say(slot, 'error', `Revoked “${key.name}”, but the list could not be reloaded: ${err.message}`);
     }
   }
 

@@ -156,11 +156,17 @@ export async function storePage(root, { params: [storeId], ctx }) {
     if (!confirm(`Detach “${name}” from this store? The file stays uploaded; it is only removed from this store's search.`)) return;
     try {
       await api.detachFile(store.id, file.id);
-      say(slot, 'ok', `Detached “${name}”.`);
-      announce('File detached.');
-      await Promise.all([loadFiles(), refreshStore()]);
     } catch (err) {
       say(slot, 'error', `Could not detach: ${err.message}`);
+      return;
+    }
+    // Reloaded before the message, so "Detached" never sits beside the row it removed.
+    try {
+      await Promise.all([loadFiles(), refreshStore()]);
+      say(slot, 'ok', `Detached “${name}”.`);
+      announce('File detached.');
+    } catch (err) {
+      say(slot, 'error', `Detached “${name}”, but the list could not be reloaded: ${err.message}`);
     }
   }
 
