@@ -6,8 +6,8 @@ namespace Quiver.Core.Access;
 
 /// <summary>
 /// The one place a route's role requirement is decided. A caller with no role at all on a
-/// resource cannot tell it from a missing one (404); a caller who can see it but lacks the role
-/// gets 403. Grants are read per call, so a revoke holds on the next request everywhere; only who
+/// resource cannot tell it from a missing one (not found); a caller who can see it but lacks the role
+/// is refused (permission denied). Grants are read per call, so a revoke holds on the next request everywhere; only who
 /// created a resource — which never changes — is remembered (<see cref="RequireBeforeLoadAsync"/>).
 /// </summary>
 internal sealed class AccessChecker(IGrantStore grants)

@@ -4,7 +4,7 @@ namespace Quiver.Core.Access;
 
 /// <summary>
 /// The MKA1 resource types of the authorization API. This server holds files and vector stores;
-/// the other MKA1 types are recognised so that asking about them is a precise 400, not a 404.
+/// the other MKA1 types are recognised so that asking about them is a precise invalid request, not a not-found.
 /// </summary>
 public static class ResourceTypes
 {

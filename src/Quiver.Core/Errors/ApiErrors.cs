@@ -12,14 +12,8 @@ public static class ApiErrors
     public static ApiException Conflict(string message, string? param = null, string? code = null) =>
         new(ErrorKind.Conflict, code, param, message);
 
-    public static ApiException MissingApiKey() => new(ErrorKind.Unauthenticated, null, null,
-        "You didn't provide an API key. Provide your API key in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY).");
-
     public static ApiException InvalidApiKey() => new(ErrorKind.Unauthenticated, "invalid_api_key", null,
         "Incorrect API key provided. Create a key with `quiver keys create --name NAME` or use the admin key printed at first start.");
-
-    public static ApiException InvalidOnBehalfOf() => new(ErrorKind.InvalidRequest, "invalid_on_behalf_of", "X-On-Behalf-Of",
-        "The X-On-Behalf-Of header must be 1 to 150 printable ASCII characters and must not be '*'.");
 
     public static ApiException InvalidId(string param, string expectedPrefix, string value) => BadRequest(
         $"Invalid '{param}': '{Truncate(value)}'. Expected an ID that begins with '{expectedPrefix}' followed by letters and digits.",
@@ -30,9 +24,6 @@ public static class ApiErrors
 
     public static ApiException PayloadTooLarge(string message, string? param = null) =>
         new(ErrorKind.TooLarge, "payload_too_large", param, message);
-
-    public static ApiException UnsupportedMediaType(string message) =>
-        new(ErrorKind.UnsupportedMediaType, "unsupported_media_type", null, message);
 
     /// <summary>The caller can see the object but lacks the role the operation needs.</summary>
     public static ApiException PermissionDenied(string message, string? param = null, string? code = null) =>

@@ -14,7 +14,7 @@ public sealed record FileRecord(
     string Status = FileStatuses.Processed,
     string? StatusDetails = null)
 {
-    /// <summary>True once <see cref="ExpiresAt"/> has passed: the file answers 404 and the sweeper removes it.</summary>
+    /// <summary>True once <see cref="ExpiresAt"/> has passed: the file is not found from then on and the sweeper removes it.</summary>
     public bool IsExpired(long now) => ExpiresAt is { } at && at <= now;
 }
 

@@ -188,7 +188,7 @@ public sealed class AccessTokenService(SigningKeyRing ring, IOptions<AuthOptions
         return new TokenIdentity(keyId, project, subject, permissions, expires);
     }
 
-    /// <summary>A 401 for a token that failed validation, saying why.</summary>
+    /// <summary>An unauthenticated error for a token that failed validation, saying why.</summary>
     public static ApiException InvalidToken(string reason) => new(ErrorKind.Unauthenticated, "invalid_token", null,
         $"The access token is invalid: {reason}. Exchange an API key for a token at POST /api/v1/authentication/api-key/exchange-token, or send the API key itself.");
 }

@@ -175,7 +175,7 @@ internal sealed class VectorStoreService(
         return await stores.ListBatchFilesAsync(owner, storeId, batchId, status, request, ct);
     }
 
-    /// <summary>The store's owning principal when the caller holds <paramref name="role"/> on it (404 / 403 otherwise).</summary>
+    /// <summary>The store's owning principal when the caller holds <paramref name="role"/> on it (not found, or permission denied, otherwise).</summary>
     /// <param name="loadsStoreNext">
     /// The route loads the store itself next and answers StoreNotFound when it is gone, so the creator's check may be
     /// answered from memory (<see cref="AccessChecker.RequireBeforeLoadAsync"/>). Routes that go on to a file or batch

@@ -47,7 +47,7 @@ internal sealed class ApiKeyAuthenticationMiddleware(
         string header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= "Bearer ".Length)
         {
-            return ApiErrors.MissingApiKey();
+            return HttpErrors.MissingApiKey();
         }
 
         var secret = header["Bearer ".Length..].Trim();
@@ -77,7 +77,7 @@ internal sealed class ApiKeyAuthenticationMiddleware(
         {
             if (onBehalfOf.Count != 1 || onBehalfOf[0] is not { } value || !Principal.IsValidUser(value))
             {
-                return ApiErrors.InvalidOnBehalfOf();
+                return HttpErrors.InvalidOnBehalfOf();
             }
 
             if (caller.Token is not null && value != user)

@@ -1,5 +1,6 @@
 using Quiver.Core.Errors;
 using Quiver.Core.Keys;
+using Quiver.Server.Errors;
 
 namespace Quiver.Server.Auth;
 
@@ -17,7 +18,7 @@ internal sealed record AuthenticatedCaller(string KeyId, string Project, bool Is
 
     /// <summary>The caller of this request (set by the authentication middleware on every API route).</summary>
     public static AuthenticatedCaller Of(HttpContext context) =>
-        context.Items[ItemKey] as AuthenticatedCaller ?? throw ApiErrors.MissingApiKey();
+        context.Items[ItemKey] as AuthenticatedCaller ?? throw HttpErrors.MissingApiKey();
 
     /// <summary>Throws 403 unless an admin API key (not a token) made the request.</summary>
     public void RequireAdmin()

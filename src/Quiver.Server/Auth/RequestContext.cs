@@ -1,6 +1,6 @@
 using System.Reflection;
-using Quiver.Core.Errors;
 using Quiver.Core.Tenancy;
+using Quiver.Server.Errors;
 using Quiver.Server.Hosting;
 
 namespace Quiver.Server.Auth;
@@ -18,7 +18,7 @@ public sealed record RequestContext(Principal Principal, Dialect Dialect)
         if (context.Items[PrincipalKey] is not Principal principal)
         {
             // The authentication middleware runs first on every API route; reaching here without a principal is a bug.
-            throw ApiErrors.MissingApiKey();
+            throw HttpErrors.MissingApiKey();
         }
 
         var dialect = context.GetEndpoint()?.Metadata.GetMetadata<DialectMetadata>()?.Dialect ?? Dialect.OpenAi;

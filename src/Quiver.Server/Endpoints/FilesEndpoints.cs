@@ -12,6 +12,7 @@ using Quiver.Core.Idempotency;
 using Quiver.Core.Ids;
 using Quiver.Server.Auth;
 using Quiver.Server.Contracts;
+using Quiver.Server.Errors;
 
 namespace Quiver.Server.Endpoints;
 
@@ -211,7 +212,7 @@ internal static class FilesEndpoints
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            throw ApiErrors.UnsupportedMediaType("Upload files as multipart/form-data with the fields 'file' and 'purpose'.");
+            throw HttpErrors.UnsupportedMediaType("Upload files as multipart/form-data with the fields 'file' and 'purpose'.");
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value;

@@ -48,7 +48,7 @@ internal static class ErrorResponses
             405 => new HttpError(405, ErrorTypes.InvalidRequest, "method_not_allowed", null,
                 $"Method {request.Method} is not allowed for {ApiErrors.Truncate(request.Path.Value ?? "", 200)}. Check the API reference at /docs."),
             413 => HttpError.From(ApiErrors.PayloadTooLarge("The request body is too large.")),
-            415 => HttpError.From(ApiErrors.UnsupportedMediaType("Unsupported Content-Type for this route.")),
+            415 => HttpError.From(HttpErrors.UnsupportedMediaType("Unsupported Content-Type for this route.")),
             >= 500 => HttpError.Server(status),
             _ => new HttpError(status, ErrorTypes.InvalidRequest, null, null, $"The request failed with HTTP status {status}."),
         };

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -11,16 +10,18 @@ using Quiver.Core.VectorStores;
 namespace Quiver.Core.Storage.Sqlite;
 
 /// <summary>
-/// Search over the embedded database, SQL only: dense retrieval from the in-memory
+/// Search over the embedded database, its SQL only: dense retrieval from the in-memory
 /// <see cref="StoreVectorIndexes"/> (which this store feeds with chunk rows through <see cref="IVectorRowSource"/>),
-/// lexical retrieval with FTS5 <c>bm25()</c>. A filter is evaluated here against the store's searchable files
-/// (kept per <c>files_version</c>) and applied inside both retrievals, before their top-k cut.
+/// lexical retrieval with FTS5 <c>bm25()</c>. A filter becomes the set of passing files (evaluated in process by
+/// <see cref="StoreFileAttributes"/> over the attributes this store reads once per <c>files_version</c>), applied
+/// inside both retrievals before their top-k cut: the database and the index are in this process, so the set is
+/// not a round trip, and it saves parsing every file's attributes in SQL on every filtered search.
 /// </summary>
 internal sealed class SqliteChunkSearchStore : IChunkSearchStore, IVectorRowSource, IAsyncDisposable
 {
     private readonly SqliteDatabase _database;
     private readonly StoreVectorIndexes _indexes;
-    private readonly ConcurrentDictionary<string, SearchableFiles> _files = new(StringComparer.Ordinal);
+    private readonly StoreFileAttributes _files = new();
 
     public SqliteChunkSearchStore(SqliteDatabase database, IOptions<SearchOptions> options, TimeProvider time, ILogger<SqliteChunkSearchStore> logger)
     {
@@ -34,11 +35,9 @@ internal sealed class SqliteChunkSearchStore : IChunkSearchStore, IVectorRowSour
     internal (HnswStoreGraph? Graph, long Version) GraphStateOf(string storeId) => _indexes.GraphStateOf(storeId);
 
     /// <summary>
-    /// Ids of the store's searchable files that pass <paramref name="filter"/> (null: no restriction), evaluated over
-    /// the files as of the store's <c>files_version</c> (bumped by triggers on every change to its file rows):
-    /// listing and parsing 10,000 files took ~105 ms per filtered search, so the list is kept per store and reloaded
-    /// only when the version moves. The version is read before the rows, so a change racing the load leaves an older
-    /// version beside newer rows, and the next search reloads.
+    /// Ids of the store's searchable files that pass <paramref name="filter"/> (null: no restriction), from the
+    /// store's files as of its <c>files_version</c> (bumped by triggers on every change to its file rows), which
+    /// <see cref="StoreFileAttributes"/> keeps between searches.
     /// </summary>
     private async Task<IReadOnlySet<string>?> AllowedFilesAsync(SqliteConnection connection, string storeId, AttributeFilter? filter, CancellationToken ct)
     {
@@ -49,30 +48,21 @@ internal sealed class SqliteChunkSearchStore : IChunkSearchStore, IVectorRowSour
 
         var version = await connection.Command("SELECT files_version FROM vector_stores WHERE id = @store")
             .With("@store", storeId).ExecuteScalarAsync(ct) as long?;
-        if (version is null)
-        {
-            _files.TryRemove(storeId, out _);
-            return new HashSet<string>();
-        }
-
-        if (!_files.TryGetValue(storeId, out var cached) || cached.Version != version)
+        return await _files.PassingAsync(storeId, version, filter, async loadCt =>
         {
             await using var command = connection.Command("""
                     SELECT vf.file_id, vf.attributes FROM vector_store_files vf
                     WHERE vf.vector_store_id = @store AND vf.status IN ('completed', 'in_progress')
                     """).With("@store", storeId);
-            await using var reader = await command.ExecuteReaderAsync(ct);
+            await using var reader = await command.ExecuteReaderAsync(loadCt);
             var files = new List<(string FileId, AttributeMap Attributes)>();
-            while (await reader.ReadAsync(ct))
+            while (await reader.ReadAsync(loadCt))
             {
                 files.Add((reader.GetString(0), AttributeMap.FromJson(reader.GetString(1))));
             }
 
-            cached = new SearchableFiles(version.Value, files);
-            _files[storeId] = cached;
-        }
-
-        return cached.Files.Where(f => filter.Matches(f.Attributes.Values)).Select(f => f.FileId).ToHashSet(StringComparer.Ordinal);
+            return files;
+        }, ct);
     }
 
     /// <inheritdoc/>
@@ -219,7 +209,4 @@ internal sealed class SqliteChunkSearchStore : IChunkSearchStore, IVectorRowSour
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
-
-    /// <summary>A store's searchable files with their attributes as of its <c>files_version</c>.</summary>
-    private sealed record SearchableFiles(long Version, IReadOnlyList<(string FileId, AttributeMap Attributes)> Files);
 }
