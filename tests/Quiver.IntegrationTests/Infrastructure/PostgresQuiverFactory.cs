@@ -42,14 +42,44 @@ public sealed class PostgresQuiverFactory : QuiverFactory
     /// locks in opposite orders. Per-backend statistics reach pg_stat_database when a backend goes idle (up to 10 s
     /// later) or exits, so the server's idle connections are closed first.
     /// </summary>
+    /// <summary>Deadlocks PostgreSQL has counted in this database, every backend's statistics flushed first.</summary>
     public async Task<long> CountDeadlocksAsync()
     {
-        Services.GetRequiredService<Quiver.Core.Storage.Postgres.PostgresDatabase>().ClearIdleConnections();
-        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        await FlushStatisticsAsync();
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         await using var command = new NpgsqlCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()", connection);
         return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>
+    /// Makes what every connection so far did visible in <c>pg_stat_*</c>. A backend reports its statistics when
+    /// it next flushes them, which for an idle one can be 10 s later, and always as it exits (before it leaves
+    /// <c>pg_stat_activity</c>). So the pools are cleared (idle connections close now, busy ones when returned) and
+    /// this returns once every pooled backend that existed then is gone; the cancel listener's own connection stays
+    /// (it only LISTENs).
+    /// </summary>
+    public async Task FlushStatisticsAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var now = new NpgsqlCommand("SELECT clock_timestamp()", connection);
+        var cleared = (DateTime)(await now.ExecuteScalarAsync(ct))!;
+        Services.GetRequiredService<Quiver.Core.Storage.Postgres.PostgresDatabase>().ClearIdleConnections();
+        NpgsqlConnection.ClearPool(connection); // the test's own helper connections to this database
+        await using var older = new NpgsqlCommand("""
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_start <= @cleared
+              AND application_name <> 'quiver-cancel-listener'
+            """, connection);
+        older.Parameters.AddWithValue("cleared", cleared);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((long)(await older.ExecuteScalarAsync(ct))! > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the connections that existed when the pools were cleared did not close within 60 s");
+            await Task.Delay(50, ct);
+        }
     }
 
     protected override QuiverFactory CreateOnSameStorage() => new PostgresQuiverFactory(DataDir, DatabaseName, ConnectionString);

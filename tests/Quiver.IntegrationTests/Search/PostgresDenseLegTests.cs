@@ -79,10 +79,9 @@ public sealed class PostgresDenseLegTests : IAsyncLifetime
         var body = $$$"""{"query":"{{{query}}}","max_num_results":10,"ranking_options":{"ranker":"none"}}""";
 
         // Per-backend statistics reach pg_stat_* some time after a transaction (an idle backend's up to 10 s later), so
-        // the seeding's (e.g. the HNSW index build's table scan) are flushed first by closing the pool's idle
-        // connections; both counters of one search then arrive together.
-        _factory.Services.GetRequiredService<Quiver.Core.Storage.Postgres.PostgresDatabase>().ClearIdleConnections();
-        await Task.Delay(1000, Ct);
+        // the seeding's (e.g. the HNSW index build's table scan) are flushed first; both counters of one search then
+        // arrive together.
+        await _factory.FlushStatisticsAsync();
         var before = await ScansAsync();
         await AssertCosineRankingAsync(await SearchAsync(client, large, body), largeTexts, query);
         var afterLarge = await WaitForScansAsync(s => s.Hnsw > before.Hnsw, "the large store's search to scan the HNSW index");
