@@ -195,6 +195,41 @@ step('a batch in progress can be cancelled with one click', async () => {
   await until(async () => (await page.locator('tr[data-status="cancelled"]').count()) === 12, '12 cancelled rows');
 });
 
+step('a Cancel clicked while the batch is being attached still cancels it', async () => {
+  // Hold the answer to the attach request (the batch already exists on the server) until the
+  // Cancel has been clicked: the page has no batch id yet when the click comes.
+  let release;
+  const released = new Promise(r => { release = r; });
+  let entered;
+  const attaching = new Promise(r => { entered = r; });
+  const attachUrl = `**/v1/vector_stores/*/file_batches`;
+  await page.route(attachUrl, async route => {
+    if (route.request().method() !== 'POST') return route.continue();
+    const response = await route.fetch();
+    entered();
+    await released;
+    await route.fulfill({ response });
+  });
+  try {
+    await page.getByLabel('Show').selectOption('');
+    const before = await page.locator('.progress-area').getAttribute('data-batch-id');
+    await uploadBatch(Array.from({ length: 3 }, (_, i) => doc('attach', i)), '');
+    await attaching;
+    await page.getByText('Attaching 3 files as one batch…').waitFor();
+    await page.getByRole('button', { name: 'Cancel batch' }).click();
+    await page.getByRole('button', { name: 'Cancelling…' }).waitFor();
+    release();
+    await page.locator(`.progress-area[data-batch-status="cancelled"]:not([data-batch-id="${before}"])`).waitFor();
+    await until(async () => (await count('in_progress')) === 0, 'nothing in progress after the late cancel');
+    assert.equal(await count('cancelled'), 3);
+    assert.match(await page.locator('.phase').innerText(), /^Batch cancelled: 0 completed, 0 failed, 3 cancelled\./);
+    assert.equal(await page.getByRole('button', { name: /^Cancel/ }).count(), 0, 'no cancel button once settled');
+  } finally {
+    release();
+    await page.unroute(attachUrl);
+  }
+});
+
 step('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
   await nav('Search').click();
   await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();

@@ -275,6 +275,9 @@ export async function storePage(root, { params: [storeId], ctx }) {
     }
     running.batchId = batch.id;
     sessionStorage.setItem(watchKey, batch.id);
+    // Cancel was clicked while the attach request was in flight: there was no batch to cancel
+    // then, so send it now; watch() shows what the cancel left.
+    if (running.cancelled) batch = (await sendCancel(batch.id)) ?? batch;
     await watch(batch, panel);
   }
 
@@ -357,13 +360,20 @@ export async function storePage(root, { params: [storeId], ctx }) {
     button.disabled = true;
     button.textContent = 'Cancelling…';
     running.abort.abort();
-    if (running.batchId) {
-      try {
-        await api.cancelBatch(store.id, running.batchId);
-        announce('Cancel sent.');
-      } catch (err) {
-        say(slot, 'error', `Could not cancel the batch: ${err.message}`);
-      }
+    // Without a batch id yet, the upload loop stops (uploading) or start() sends the cancel as
+    // soon as createBatch answers (attaching).
+    if (running.batchId) await sendCancel(running.batchId);
+  }
+
+  /** POST …/cancel; returns the batch as the cancel left it, or null (the error is shown). */
+  async function sendCancel(batchId) {
+    try {
+      const batch = await api.cancelBatch(store.id, batchId);
+      announce('Cancel sent.');
+      return batch;
+    } catch (err) {
+      say(slot, 'error', `Could not cancel the batch: ${err.message}`);
+      return null;
     }
   }
 
