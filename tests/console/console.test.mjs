@@ -230,6 +230,49 @@ step('a Cancel clicked while the batch is being attached still cancels it', asyn
   }
 });
 
+step('while a batch runs, the page refresh keeps what is typed in the settings, and the focus', async () => {
+  const heldId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+  const storeUrl = `${system.baseUrl}/v1/vector_stores/${heldId}`;
+  const polls = { store: 0, files: 0 };
+  const onResponse = r => {
+    const url = r.url().split('?')[0];
+    if (r.request().method() !== 'GET') return;
+    if (url === storeUrl) polls.store++;
+    else if (url === `${storeUrl}/files`) polls.files++;
+  };
+  const before = await page.locator('.progress-area').getAttribute('data-batch-id');
+  await uploadBatch(Array.from({ length: 3 }, (_, i) => doc('typing', i)), '');
+  await page.locator(`.progress-area[data-batch-status="in_progress"]:not([data-batch-id="${before}"])`).waitFor();
+  page.on('response', onResponse);
+  try {
+    // Typing into the store's name while the page refreshes the store and its files every 2 s.
+    const name = page.getByLabel('Name', { exact: true });
+    await name.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('Held store, renamed');
+    const typed = { ...polls };
+    await until(() => polls.store >= typed.store + 2 && polls.files >= typed.files + 2, 'two refreshes after typing', 20_000);
+    assert.equal(await name.inputValue(), 'Held store, renamed');
+    assert.equal(await name.evaluate(el => el === document.activeElement), true, 'the focus stays in the Name field');
+
+    // The focus on a Detach button in the files table survives the refreshes too.
+    const detach = page.locator('tr[data-file-id] button', { hasText: 'Detach' }).first();
+    const fileId = await detach.evaluate(el => el.closest('tr').dataset.fileId);
+    await detach.focus();
+    const focused = { ...polls };
+    await until(() => polls.files >= focused.files + 2, 'two file refreshes with a Detach button focused', 20_000);
+    assert.deepEqual(await page.evaluate(() => [document.activeElement.tagName, document.activeElement.closest('tr')?.dataset.fileId]),
+      ['BUTTON', fileId]);
+    assert.equal(await name.inputValue(), 'Held store, renamed');
+  } finally {
+    page.off('response', onResponse);
+  }
+  await page.getByRole('button', { name: 'Cancel batch' }).click();
+  await page.locator('.progress-area[data-batch-status="cancelled"]').waitFor();
+  await until(async () => (await count('in_progress')) === 0, 'nothing in progress after the cancel');
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Held store, renamed', 'kept after the batch ends');
+});
+
 step('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
   await nav('Search').click();
   await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
