@@ -382,6 +382,43 @@ step('on a narrow screen the store list fits without sideways scrolling', async 
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
+step('more than a page of stores: Show more survives rename and delete, and search lists them all', async () => {
+  // 105 stores of another user (made through the API), so the console's lists need a second page.
+  const headers = { Authorization: `Bearer ${system.apiKey}`, 'X-On-Behalf-Of': 'bob', 'Content-Type': 'application/json' };
+  for (let i = 0; i < 105; i++) {
+    const r = await fetch(`${system.baseUrl}/v1/vector_stores`, { method: 'POST', headers, body: JSON.stringify({ name: `Bob ${i}` }) });
+    assert.equal(r.status, 200);
+  }
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').fill(system.apiKey);
+  await page.getByLabel('On behalf of (optional)').fill('bob');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const rows = page.locator('tr[data-store-id]');
+  await until(async () => (await rows.count()) === 100, 'the first 100 stores');
+  const more = page.getByRole('button', { name: 'Show more' });
+  await more.waitFor();
+
+  const first = rows.first();
+  await first.getByRole('button', { name: /^Rename/ }).click();
+  await first.getByLabel('New name').fill('Bob renamed');
+  await first.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Renamed to “Bob renamed”.').waitFor();
+  assert.equal(await more.count(), 1, 'Show more is still offered after a rename');
+
+  await page.locator('tr', { hasText: 'Bob renamed' }).getByRole('button', { name: /^Delete/ }).click();
+  await page.getByText('Deleted “Bob renamed”.').waitFor();
+  assert.equal(await rows.count(), 99);
+  assert.equal(await more.count(), 1, 'Show more is still offered after a delete');
+  await more.click();
+  await until(async () => (await rows.count()) === 104, 'all 104 stores after Show more');
+  assert.equal(await more.count(), 0);
+
+  // The search page's picker pages through all of them.
+  await nav('Search').click();
+  await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('Vector store').locator('option').count(), 104);
+});
+
 step('the page raised no script errors', async () => {
   assert.deepEqual(consoleErrors.filter(e => !/status of 401/.test(e)), []);
 });
