@@ -195,6 +195,84 @@ step('a batch in progress can be cancelled with one click', async () => {
   await until(async () => (await page.locator('tr[data-status="cancelled"]').count()) === 12, '12 cancelled rows');
 });
 
+step('a Cancel clicked while the batch is being attached still cancels it', async () => {
+  // Hold the answer to the attach request (the batch already exists on the server) until the
+  // Cancel has been clicked: the page has no batch id yet when the click comes.
+  let release;
+  const released = new Promise(r => { release = r; });
+  let entered;
+  const attaching = new Promise(r => { entered = r; });
+  const attachUrl = `**/v1/vector_stores/*/file_batches`;
+  await page.route(attachUrl, async route => {
+    if (route.request().method() !== 'POST') return route.continue();
+    const response = await route.fetch();
+    entered();
+    await released;
+    await route.fulfill({ response });
+  });
+  try {
+    await page.getByLabel('Show').selectOption('');
+    const before = await page.locator('.progress-area').getAttribute('data-batch-id');
+    await uploadBatch(Array.from({ length: 3 }, (_, i) => doc('attach', i)), '');
+    await attaching;
+    await page.getByText('Attaching 3 files as one batch…').waitFor();
+    await page.getByRole('button', { name: 'Cancel batch' }).click();
+    await page.getByRole('button', { name: 'Cancelling…' }).waitFor();
+    release();
+    await page.locator(`.progress-area[data-batch-status="cancelled"]:not([data-batch-id="${before}"])`).waitFor();
+    await until(async () => (await count('in_progress')) === 0, 'nothing in progress after the late cancel');
+    assert.equal(await count('cancelled'), 3);
+    assert.match(await page.locator('.phase').innerText(), /^Batch cancelled: 0 completed, 0 failed, 3 cancelled\./);
+    assert.equal(await page.getByRole('button', { name: /^Cancel/ }).count(), 0, 'no cancel button once settled');
+  } finally {
+    release();
+    await page.unroute(attachUrl);
+  }
+});
+
+step('while a batch runs, the page refresh keeps what is typed in the settings, and the focus', async () => {
+  const heldId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+  const storeUrl = `${system.baseUrl}/v1/vector_stores/${heldId}`;
+  const polls = { store: 0, files: 0 };
+  const onResponse = r => {
+    const url = r.url().split('?')[0];
+    if (r.request().method() !== 'GET') return;
+    if (url === storeUrl) polls.store++;
+    else if (url === `${storeUrl}/files`) polls.files++;
+  };
+  const before = await page.locator('.progress-area').getAttribute('data-batch-id');
+  await uploadBatch(Array.from({ length: 3 }, (_, i) => doc('typing', i)), '');
+  await page.locator(`.progress-area[data-batch-status="in_progress"]:not([data-batch-id="${before}"])`).waitFor();
+  page.on('response', onResponse);
+  try {
+    // Typing into the store's name while the page refreshes the store and its files every 2 s.
+    const name = page.getByLabel('Name', { exact: true });
+    await name.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('Held store, renamed');
+    const typed = { ...polls };
+    await until(() => polls.store >= typed.store + 2 && polls.files >= typed.files + 2, 'two refreshes after typing', 20_000);
+    assert.equal(await name.inputValue(), 'Held store, renamed');
+    assert.equal(await name.evaluate(el => el === document.activeElement), true, 'the focus stays in the Name field');
+
+    // The focus on a Detach button in the files table survives the refreshes too.
+    const detach = page.locator('tr[data-file-id] button', { hasText: 'Detach' }).first();
+    const fileId = await detach.evaluate(el => el.closest('tr').dataset.fileId);
+    await detach.focus();
+    const focused = { ...polls };
+    await until(() => polls.files >= focused.files + 2, 'two file refreshes with a Detach button focused', 20_000);
+    assert.deepEqual(await page.evaluate(() => [document.activeElement.tagName, document.activeElement.closest('tr')?.dataset.fileId]),
+      ['BUTTON', fileId]);
+    assert.equal(await name.inputValue(), 'Held store, renamed');
+  } finally {
+    page.off('response', onResponse);
+  }
+  await page.getByRole('button', { name: 'Cancel batch' }).click();
+  await page.locator('.progress-area[data-batch-status="cancelled"]').waitFor();
+  await until(async () => (await count('in_progress')) === 0, 'nothing in progress after the cancel');
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Held store, renamed', 'kept after the batch ends');
+});
+
 step('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
   await nav('Search').click();
   await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
@@ -302,6 +380,43 @@ step('on a narrow screen the store list fits without sideways scrolling', async 
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
   await shot('store-list-narrow');
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+step('more than a page of stores: Show more survives rename and delete, and search lists them all', async () => {
+  // 105 stores of another user (made through the API), so the console's lists need a second page.
+  const headers = { Authorization: `Bearer ${system.apiKey}`, 'X-On-Behalf-Of': 'bob', 'Content-Type': 'application/json' };
+  for (let i = 0; i < 105; i++) {
+    const r = await fetch(`${system.baseUrl}/v1/vector_stores`, { method: 'POST', headers, body: JSON.stringify({ name: `Bob ${i}` }) });
+    assert.equal(r.status, 200);
+  }
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').fill(system.apiKey);
+  await page.getByLabel('On behalf of (optional)').fill('bob');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const rows = page.locator('tr[data-store-id]');
+  await until(async () => (await rows.count()) === 100, 'the first 100 stores');
+  const more = page.getByRole('button', { name: 'Show more' });
+  await more.waitFor();
+
+  const first = rows.first();
+  await first.getByRole('button', { name: /^Rename/ }).click();
+  await first.getByLabel('New name').fill('Bob renamed');
+  await first.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Renamed to “Bob renamed”.').waitFor();
+  assert.equal(await more.count(), 1, 'Show more is still offered after a rename');
+
+  await page.locator('tr', { hasText: 'Bob renamed' }).getByRole('button', { name: /^Delete/ }).click();
+  await page.getByText('Deleted “Bob renamed”.').waitFor();
+  assert.equal(await rows.count(), 99);
+  assert.equal(await more.count(), 1, 'Show more is still offered after a delete');
+  await more.click();
+  await until(async () => (await rows.count()) === 104, 'all 104 stores after Show more');
+  assert.equal(await more.count(), 0);
+
+  // The search page's picker pages through all of them.
+  await nav('Search').click();
+  await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
+  assert.equal(await page.getByLabel('Vector store').locator('option').count(), 104);
 });
 
 step('the page raised no script errors', async () => {

@@ -29,9 +29,23 @@ export function filterValue(raw, type, op) {
   return one(raw);
 }
 
+/** The store picker pages through at most this many pages of 100; beyond them, an id is typed. */
+const STORE_PAGES = 10;
+
+async function listStoresForPicker() {
+  let stores = [];
+  let after;
+  for (let i = 0; i < STORE_PAGES; i++) {
+    const page = await api.listStores(after);
+    stores = stores.concat(page.data);
+    if (!page.has_more) return { stores, more: false };
+    after = page.last_id;
+  }
+  return { stores, more: true };
+}
+
 export async function searchPage(root, { query }) {
-  const storesPage = await api.listStores();
-  const stores = storesPage.data;
+  const { stores, more } = await listStoresForPicker();
   const slot = h('div', { class: 'slot' });
   const results = h('section', { class: 'results', 'aria-labelledby': 'results-title', 'aria-busy': 'false' });
   if (stores.length === 0) {
@@ -42,6 +56,13 @@ export async function searchPage(root, { query }) {
 
   const store = h('select', { name: 'store', required: true },
     stores.map(s => h('option', { value: s.id, selected: s.id === query.get('store') }, `${s.name || '(no name)'} — ${s.file_counts.completed} files`)));
+  // More stores than the picker lists: a store id typed here is searched instead.
+  const wanted = query.get('store');
+  const otherId = more
+    ? h('input', { type: 'text', name: 'store_id', autocomplete: 'off', spellcheck: 'false',
+      value: wanted && !stores.some(s => s.id === wanted) ? wanted : '' })
+    : null;
+  const chosenStore = () => otherId?.value.trim() || store.value;
   const text = h('input', { type: 'search', name: 'query', required: true, maxlength: 4096, autocomplete: 'off' });
   const ranker = h('select', { name: 'ranker' },
     h('option', { value: 'auto' }, 'Hybrid: meaning and keywords (auto)'),
@@ -110,11 +131,12 @@ export async function searchPage(root, { query }) {
         return;
       }
       say(slot, null);
-      requestView.textContent = `POST /v1/vector_stores/${store.value}/search\n${JSON.stringify(body, null, 2)}`;
+      const storeId = chosenStore();
+      requestView.textContent = `POST /v1/vector_stores/${storeId}/search\n${JSON.stringify(body, null, 2)}`;
       results.setAttribute('aria-busy', 'true');
       mount(results, h('h2', { id: 'results-title' }, 'Results'), h('p', { class: 'loading' }, 'Searching…'));
       try {
-        const page = await api.search(store.value, body);
+        const page = await api.search(storeId, body);
         renderResults(page, text.value);
       } catch (err) {
         mount(results, h('h2', { id: 'results-title' }, 'Results'));
@@ -126,6 +148,7 @@ export async function searchPage(root, { query }) {
   },
     h('div', { class: 'fields' },
       field('Vector store', store),
+      otherId ? field('Or a store id', otherId, `Only the first ${stores.length} stores are listed; type the id of another one here.`) : null,
       field('Query', text)),
     h('fieldset', { class: 'filters' },
       h('legend', {}, 'Filters on attributes'),
@@ -160,5 +183,7 @@ export async function searchPage(root, { query }) {
 
   mount(root, h('h1', {}, 'Search'), form, slot, results);
   mount(results, h('h2', { id: 'results-title' }, 'Results'), h('p', { class: 'empty' }, 'Run a search to see results here.'));
-  store.addEventListener('change', () => history.replaceState(null, '', `#/search?store=${encodeURIComponent(store.value)}`));
+  const remember = () => history.replaceState(null, '', `#/search?store=${encodeURIComponent(chosenStore())}`);
+  store.addEventListener('change', remember);
+  otherId?.addEventListener('change', remember);
 }

@@ -51,51 +51,62 @@ export async function storePage(root, { params: [storeId], ctx }) {
     filesArea);
 
   // ---- summary and settings -------------------------------------------------------------
-  function renderSummary() {
-    title.textContent = store.name || '(no name)';
-    const nameInput = h('input', { type: 'text', value: store.name ?? '', maxlength: 256, required: true });
-    const expiryInput = h('input', { type: 'number', min: 1, max: 365, step: 1, value: store.expires_after?.days ?? '' });
-    mount(summary,
-      h('h2', { id: 'summary-title' }, 'Overview'),
-      h('dl', { class: 'facts' },
-        fact('Status', statusBadge(store.status)),
-        fact('Files', countsText(store.file_counts)),
-        fact('Usage', bytes(store.usage_bytes)),
-        fact('Embedding model', `${store.embedding_model} (${store.embedding_dimensions} dimensions)`),
-        fact('Expires', expiryText(store)),
-        store.expires_at ? fact('Expires at', when(store.expires_at)) : null,
-        fact('Created', when(store.created_at)),
-        fact('Last active', when(store.last_active_at))),
-      h('form', {
-        class: 'fields settings',
-        'aria-label': 'Store settings',
-        onsubmit: async e => {
-          e.preventDefault();
-          const expiresAfter = parseExpiry(String(expiryInput.value));
-          if (expiresAfter === undefined) {
-            say(slot, 'error', 'Expiry must be a whole number of days from 1 to 365, or empty for never.');
-            expiryInput.focus();
-            return;
-          }
-          try {
-            store = await api.updateStore(store.id, { name: nameInput.value.trim(), expires_after: expiresAfter });
-            say(slot, 'ok', 'Settings saved.');
-            renderSummary();
-          } catch (err) {
-            say(slot, 'error', `Could not save the settings: ${err.message}`);
-          }
-        },
+  // The facts are redrawn on every refresh (they hold nothing focusable); the settings form is
+  // filled from the store only when the page opens and after a save, so a refresh while a batch
+  // runs never resets what the user is typing or moves the focus.
+  const facts = h('dl', { class: 'facts' });
+  const nameInput = h('input', { type: 'text', maxlength: 256, required: true });
+  const expiryInput = h('input', { type: 'number', min: 1, max: 365, step: 1 });
+  mount(summary,
+    h('h2', { id: 'summary-title' }, 'Overview'),
+    facts,
+    h('form', {
+      class: 'fields settings',
+      'aria-label': 'Store settings',
+      onsubmit: async e => {
+        e.preventDefault();
+        const expiresAfter = parseExpiry(String(expiryInput.value));
+        if (expiresAfter === undefined) {
+          say(slot, 'error', 'Expiry must be a whole number of days from 1 to 365, or empty for never.');
+          expiryInput.focus();
+          return;
+        }
+        try {
+          store = await api.updateStore(store.id, { name: nameInput.value.trim(), expires_after: expiresAfter });
+          say(slot, 'ok', 'Settings saved.');
+          renderFacts();
+          fillSettings();
+        } catch (err) {
+          say(slot, 'error', `Could not save the settings: ${err.message}`);
+        }
       },
-        field('Name', nameInput),
-        field('Expires after (days idle)', expiryInput, 'Empty: never expires.'),
-        h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings'))));
+    },
+      field('Name', nameInput),
+      field('Expires after (days idle)', expiryInput, 'Empty: never expires.'),
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings'))));
+
+  function renderFacts() {
+    title.textContent = store.name || '(no name)';
+    mount(facts,
+      fact('Status', statusBadge(store.status)),
+      fact('Files', countsText(store.file_counts)),
+      fact('Usage', bytes(store.usage_bytes)),
+      fact('Embedding model', `${store.embedding_model} (${store.embedding_dimensions} dimensions)`),
+      fact('Expires', expiryText(store)),
+      store.expires_at ? fact('Expires at', when(store.expires_at)) : null,
+      fact('Created', when(store.created_at)),
+      fact('Last active', when(store.last_active_at)));
+  }
+  function fillSettings() {
+    nameInput.value = store.name ?? '';
+    expiryInput.value = store.expires_after?.days ?? '';
   }
   const fact = (label, value) => h('div', {}, h('dt', {}, label), h('dd', {}, value));
 
   async function refreshStore() {
     try {
       store = await api.getStore(store.id);
-      if (ctx.alive()) renderSummary();
+      if (ctx.alive()) renderFacts();
     } catch { /* the next refresh will try again */ }
   }
 
@@ -113,19 +124,85 @@ export async function storePage(root, { params: [storeId], ctx }) {
     filesTable);
 
   let files = [];
-  let loadingFiles = null;
+  let pages = 0;          // pages shown: the first plus one per "Show more"
+  let nextCursor = null;  // the "Show more" cursor, or null when everything is shown
+  let generation = 0;     // bumped by every load the user asks for; a refresh begun before is dropped
+  let loadsInFlight = 0;  // the user's loads on their way (a refresh then waits for the next turn)
+  let deferred = null;    // a refreshed list kept back while the focus is inside the table
+
+  /** The first page (after = undefined) or one more page, as the user asked; redraws the table. */
   async function loadFiles(after) {
-    const run = (loadingFiles = Symbol('load'));
+    const run = ++generation;
+    deferred = null;
+    loadsInFlight++;
     const page = await api.listStoreFiles(store.id, filter.value || undefined, after).catch(e => {
       say(slot, 'error', `Could not list the files: ${e.message}`);
       return null;
-    });
-    if (!page || !ctx.alive() || run !== loadingFiles) return;
+    }).finally(() => { loadsInFlight--; });
+    if (!page || !ctx.alive() || run !== generation) return;
     files = after ? files.concat(page.data) : page.data;
-    renderFiles(page.has_more ? page.last_id : null);
+    pages = after ? pages + 1 : 1;
+    nextCursor = page.has_more ? page.last_id : null;
+    renderFiles();
   }
 
-  function renderFiles(nextCursor) {
+  /**
+   * The periodic refresh while a batch runs (and once when it ends): reloads as many pages as are
+   * shown. While the focus is inside the table only the statuses, errors and sizes of the rows
+   * change in place, and the whole table is redrawn once the focus leaves it.
+   */
+  async function refreshFiles() {
+    if (loadsInFlight) return; // the user's own load is on its way
+    const started = generation;
+    let list = [];
+    let cursor;
+    let more = false;
+    try {
+      for (let i = 0; i < Math.max(pages, 1); i++) {
+        const page = await api.listStoreFiles(store.id, filter.value || undefined, cursor);
+        list = list.concat(page.data);
+        more = page.has_more;
+        cursor = page.last_id;
+        if (!more) break;
+      }
+    } catch {
+      return; // the next refresh will try again
+    }
+    if (!ctx.alive() || started !== generation || loadsInFlight) return;
+    const next = { files: list, pages: Math.max(pages, 1), cursor: more ? cursor : null };
+    if (filesTable.contains(document.activeElement)) {
+      deferred = next;
+      updateRows(list);
+    } else {
+      apply(next);
+    }
+  }
+  function apply(next) {
+    deferred = null;
+    ({ files, pages, cursor: nextCursor } = next);
+    renderFiles();
+  }
+  filesTable.addEventListener('focusout', e => {
+    if (deferred && !filesTable.contains(e.relatedTarget)) apply(deferred);
+  });
+
+  /** Updates the rows already shown in place (nothing added or removed, the focus stays). */
+  function updateRows(list) {
+    const byId = new Map(list.map(f => [f.id, f]));
+    for (const row of filesTable.querySelectorAll('tr[data-file-id]')) {
+      const f = byId.get(row.dataset.fileId);
+      if (!f || row.dataset.status === f.status) continue;
+      row.dataset.status = f.status;
+      mount(row.querySelector('td[data-label="Status"]'), statusBadge(f.status));
+      mount(row.querySelector('td[data-label="Error"]'), errorCell(f));
+      mount(row.querySelector('td[data-label="Size"]'), bytes(f.usage_bytes));
+    }
+  }
+  const errorCell = f => f.last_error
+    ? h('span', { class: 'error-text' }, f.last_error.message, h('span', { class: 'sub' }, f.last_error.code))
+    : '—';
+
+  function renderFiles() {
     if (files.length === 0) {
       mount(filesTable, h('p', { class: 'empty' }, filter.value
         ? `No files with status “${filter.value.replace('_', ' ')}”.`
@@ -141,7 +218,7 @@ export async function storePage(root, { params: [storeId], ctx }) {
           return [
             nameEl,
             statusBadge(f.status),
-            f.last_error ? h('span', { class: 'error-text' }, f.last_error.message, h('span', { class: 'sub' }, f.last_error.code)) : '—',
+            errorCell(f),
             bytes(f.usage_bytes),
             when(f.created_at),
             h('button', { type: 'button', onclick: () => detach(f) }, 'Detach', h('span', { class: 'visually-hidden' }, ` ${f.id}`)),
@@ -275,6 +352,9 @@ export async function storePage(root, { params: [storeId], ctx }) {
     }
     running.batchId = batch.id;
     sessionStorage.setItem(watchKey, batch.id);
+    // Cancel was clicked while the attach request was in flight: there was no batch to cancel
+    // then, so send it now; watch() shows what the cancel left.
+    if (running.cancelled) batch = (await sendCancel(batch.id)) ?? batch;
     await watch(batch, panel);
   }
 
@@ -312,7 +392,7 @@ export async function storePage(root, { params: [storeId], ctx }) {
       if (settled) break;
       if (Date.now() - lastFilesRefresh > 2000) {
         lastFilesRefresh = Date.now();
-        loadFiles();
+        refreshFiles();
         refreshStore();
       }
       await new Promise(r => setTimeout(r, POLL_MS));
@@ -357,13 +437,20 @@ export async function storePage(root, { params: [storeId], ctx }) {
     button.disabled = true;
     button.textContent = 'Cancelling…';
     running.abort.abort();
-    if (running.batchId) {
-      try {
-        await api.cancelBatch(store.id, running.batchId);
-        announce('Cancel sent.');
-      } catch (err) {
-        say(slot, 'error', `Could not cancel the batch: ${err.message}`);
-      }
+    // Without a batch id yet, the upload loop stops (uploading) or start() sends the cancel as
+    // soon as createBatch answers (attaching).
+    if (running.batchId) await sendCancel(running.batchId);
+  }
+
+  /** POST …/cancel; returns the batch as the cancel left it, or null (the error is shown). */
+  async function sendCancel(batchId) {
+    try {
+      const batch = await api.cancelBatch(store.id, batchId);
+      announce('Cancel sent.');
+      return batch;
+    } catch (err) {
+      say(slot, 'error', `Could not cancel the batch: ${err.message}`);
+      return null;
     }
   }
 
@@ -373,12 +460,13 @@ export async function storePage(root, { params: [storeId], ctx }) {
     fileInput.value = '';
     choose([]);
     if (ctx.alive()) {
-      loadFiles();
+      refreshFiles();
       refreshStore();
     }
   }
 
-  renderSummary();
+  renderFacts();
+  fillSettings();
   await loadFiles();
   await resumeWatching();
 }

@@ -34,14 +34,18 @@ export async function storesPage(root, { ctx }) {
     listArea);
 
   let stores = [];
+  // The "Show more" cursor (the last listed store's id), or null when every store is listed. Kept
+  // here so that redrawing after a rename or delete still offers the next page.
+  let nextCursor = null;
   async function load(after) {
     const page = await api.listStores(after);
     if (!ctx.alive()) return;
     stores = after ? stores.concat(page.data) : page.data;
-    render(page.has_more ? page.last_id : null);
+    nextCursor = page.has_more ? page.last_id : null;
+    render();
   }
 
-  function render(nextCursor) {
+  function render() {
     if (stores.length === 0) {
       mount(listArea, h('p', { class: 'empty' }, 'No vector stores yet. Create one above, then open it to upload files.'));
       return;
@@ -100,9 +104,14 @@ export async function storesPage(root, { ctx }) {
     try {
       await api.deleteStore(store.id);
       stores = stores.filter(s => s.id !== store.id);
+      // The cursor was the last listed store; if that one was deleted, continue after the one
+      // now last (or from the start when none is left).
+      if (nextCursor === store.id) nextCursor = stores.at(-1)?.id ?? null;
+      // Nothing left on the page, but perhaps more on the server: list again from the start.
+      if (stores.length === 0) await load().catch(() => render());
+      else render();
       say(slot, 'ok', `Deleted “${store.name || store.id}”.`);
       announce('Vector store deleted.');
-      render();
     } catch (err) {
       say(slot, 'error', `Could not delete: ${err.message}`);
     }
