@@ -20,6 +20,9 @@ internal static class IngestCommand
 {
     public const int ExitInterrupted = 130;
 
+    /// <summary>The server's per-batch limit of <c>file_ids</c> / <c>files</c> (docs/cli.md; the API refuses more with array_above_max_length).</summary>
+    public const int DefaultBatchSize = Contracts.CreateFileBatchRequest.MaxFiles;
+
     private sealed record LocalFile(string Path, string Name, long Bytes);
 
     private sealed record Plan(List<LocalFile> Upload, List<(LocalFile File, string FileId)> Reattach, List<LocalFile> Skipped);
@@ -63,27 +66,14 @@ internal static class IngestCommand
             HelpName = "N",
             Description = "Uploads at once, 1 to 32.",
             DefaultValueFactory = _ => 4,
-        };
-        parallel.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 32)
-            {
-                r.AddError("--parallel must be between 1 and 32.");
-            }
-        });
+        }.Between(1, 32);
         var batchSize = new Option<int>("--batch-size")
         {
             HelpName = "N",
-            Description = "Files per batch, 1 to 2000 (the server's limit).",
-            DefaultValueFactory = _ => 500,
-        };
-        batchSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > Contracts.CreateFileBatchRequest.MaxFiles)
-            {
-                r.AddError($"--batch-size must be between 1 and {Contracts.CreateFileBatchRequest.MaxFiles}.");
-            }
-        });
+            Description = $"Files per batch, 1 to {DefaultBatchSize}. The default is the per-batch limit Quiver documents; "
+                + "the server does not advertise its limit, so a server with a lower one refuses larger batches.",
+            DefaultValueFactory = _ => DefaultBatchSize,
+        }.Between(1, DefaultBatchSize);
 
         var command = new Command("ingest", "Upload a folder into a vector store as file batches, with live progress, a summary, and resume.")
         {
@@ -95,14 +85,12 @@ internal static class IngestCommand
             var root = Path.GetFullPath(parsed.GetRequiredValue(path));
             if (!Directory.Exists(root) && !File.Exists(root))
             {
-                Console.Error.WriteLine($"error: no such file or folder: {root}");
-                return QuiverCli.ExitUsage;
+                return QuiverCli.UsageError(parsed, $"no such file or folder: {root}");
             }
 
             if (!TryParseAttributes(parsed.GetValue(attributes) ?? [], out var attributeObject, out var attributeError))
             {
-                Console.Error.WriteLine($"error: {attributeError}");
-                return QuiverCli.ExitUsage;
+                return QuiverCli.UsageError(parsed, attributeError);
             }
 
             using var client = ServerClient.Create(parsed);

@@ -37,20 +37,20 @@ internal sealed class ServerClient(HttpClient http) : IDisposable
         command.Options.Add(OnBehalfOf);
     }
 
-    /// <summary>A client for the parsed options, or null (with the problem printed) when no key is available.</summary>
+    /// <summary>A client for the parsed options, or null (with the usage error printed) when no key is available or the server is no http(s) URL.</summary>
     public static ServerClient? Create(ParseResult parsed)
     {
         var key = parsed.GetValue(Key) ?? Environment.GetEnvironmentVariable("QUIVER_API_KEY");
         if (string.IsNullOrEmpty(key))
         {
-            Console.Error.WriteLine("error: no API key: pass --key or set QUIVER_API_KEY.");
+            QuiverCli.UsageError(parsed, "no API key: pass --key or set QUIVER_API_KEY.");
             return null;
         }
 
         var server = (parsed.GetValue(Server) ?? (Environment.GetEnvironmentVariable("QUIVER_URL") is { Length: > 0 } url ? url : QuiverCli.DefaultUrls)).TrimEnd('/');
         if (!Uri.TryCreate(server + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
-            Console.Error.WriteLine($"error: --server must be an http(s) URL, got '{server}'.");
+            QuiverCli.UsageError(parsed, $"--server must be an http(s) URL, got '{server}'.");
             return null;
         }
 
