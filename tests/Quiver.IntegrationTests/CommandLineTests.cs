@@ -98,10 +98,12 @@ public sealed class CommandLineTests : IDisposable
         Assert.False(Directory.Exists(DefaultDataDir));
     }
 
-    [Fact]
-    public async Task Version_prints_the_version_and_the_default_embedding_model()
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("-v")]
+    public async Task Version_prints_the_version_and_the_default_embedding_model(string flag)
     {
-        var run = await RunAsync("--version");
+        var run = await RunAsync(flag);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Matches(@"^Quiver \d+\.\d+\.\d+", run.Stdout);
@@ -118,15 +120,35 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("error: Unrecognized command or argument 'rotate'.", "keys", "rotate")]
     [InlineData("error: Option '--name' is required.", "keys", "create")]
     [InlineData("error: Required argument missing for option: '--name'.", "keys", "create", "--name")]
-    [InlineData("error: Argument 'mysql' not recognized. Must be one of:", "--storage", "mysql")]
+    [InlineData("error: Argument 'mysql' not recognized. Must be one of: 'sqlite', 'postgres'", "--storage", "mysql")]
     [InlineData("error: no command 'nope'.", "help", "nope")]
+    [InlineData("error: --max-results takes a whole number from 1 to 50, got 'abc'.", "search", "s", "q", "--max-results", "abc")]
+    [InlineData("error: --max-results takes a whole number from 1 to 50, got '99999999999'.", "search", "s", "q", "--max-results", "99999999999")]
+    [InlineData("error: --parallel takes a whole number from 1 to 32, got 'abc'.", "ingest", ".", "--store", "s", "--parallel", "abc")]
+    [InlineData("error: --batch-size takes a whole number from 1 to 2000, got '1.5'.", "ingest", ".", "--store", "s", "--batch-size", "1.5")]
+    [InlineData("error: --urls: 'notaurl' is not an address to listen on: expected http://HOST:PORT or https://HOST:PORT.", "serve", "--urls", "notaurl")]
+    [InlineData("error: --urls: 'http://127.0.0.1:80xx' is not an address to listen on: the port must be a number from 0 to 65535, not '80xx'.", "--urls", "http://127.0.0.1:80xx")]
+    [InlineData("error: --urls: 'http://127.0.0.1:99999' is not an address to listen on: the port must be a number from 0 to 65535, not '99999'.", "--urls", "http://127.0.0.1:99999")]
+    [InlineData("error: --urls: 'ftp://127.0.0.1:8080' is not an address to listen on: the scheme must be http or https, not 'ftp'.", "--urls", "http://127.0.0.1:0;ftp://127.0.0.1:8080")]
+    [InlineData("error: --urls: 'http://127.0.0.1:8080/api' is not an address to listen on: a listen address has no path, query or user.", "--urls", "http://127.0.0.1:8080/api")]
+    [InlineData("error: Unrecognized command or argument '--bogus='.", "--bogus=")]
+    [InlineData("error: Required argument missing for option: '--data-dir'.", "keys", "list", "--data-dir=")]
+    [InlineData("error: --data-dir must not be empty.", "keys", "list", "--data-dir", "")]
+    [InlineData("error: --filter is not valid JSON:", "search", "s", "q", "--filter", "notjson")]
+    [InlineData("error: no such file or folder: /nonexistent", "ingest", "/nonexistent", "--store", "s")]
+    [InlineData("error: --server must be an http(s) URL, got 'ftp://x'.", "search", "s", "q", "--server", "ftp://x")]
+    [InlineData("error: no API key: pass --key or set QUIVER_API_KEY.", "search", "s", "q", "--key", "")]
+    [InlineData("error: --attributes takes KEY=VALUE pairs, got 'team'.", "ingest", ".", "--store", "s", "--attributes", "team")]
     public async Task Usage_errors_name_the_problem_print_the_usage_and_exit_2(string firstLine, params string[] args)
     {
         var run = await RunAsync(args);
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith(firstLine, run.Stderr);
+        // One error line, then a blank line and the usage of the verb; no stack trace.
+        Assert.Equal("", run.Stderr.Split('\n')[1].Trim());
         Assert.Contains("Usage:", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
         Assert.Equal("", run.Stdout);
         Assert.False(Directory.Exists(DefaultDataDir));
         Assert.Empty(Directory.EnumerateFileSystemEntries(_workDir));
@@ -136,6 +158,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("error: --rate-limit:", "--rate-limit", "5/fortnight")]
     [InlineData("error: Invalid '--permission':", "--permission", "no spaces")]
     [InlineData("error: --name must be 1 to 100 printable ASCII characters.", "--name", "tab\there")]
+    [InlineData("error: --name must be 1 to 100 printable ASCII characters.", "--name", "")]
+    [InlineData("error: --rate-limit:", "--rate-limit", "bogus")]
     public async Task Keys_create_rejects_a_bad_value_before_opening_any_database(string firstLine, string option, string value)
     {
         string[] args = option == "--name" ? ["keys", "create", option, value] : ["keys", "create", "--name", "ci", option, value];
@@ -144,6 +168,8 @@ public sealed class CommandLineTests : IDisposable
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith(firstLine, run.Stderr);
+        Assert.Contains("Usage:", run.Stderr);
+        Assert.Contains("keys create", run.Stderr);
         Assert.False(Directory.Exists(DefaultDataDir));
     }
 
@@ -164,6 +190,40 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_kestrel_endpoint_on_a_port_in_use_is_one_line_exit_1_and_no_data_directory()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var dataDir = Path.Combine(_workDir, "data");
+
+        var run = await RunAsync("serve", $"--Kestrel:Endpoints:A:Url=http://127.0.0.1:{port}", "--data-dir", dataDir);
+
+        Assert.Equal(1, run.ExitCode);
+        AssertOneLine(run.Stderr);
+        Assert.StartsWith($"quiver: cannot listen on http://127.0.0.1:{port}: the address is already in use.", run.Stderr);
+        Assert.DoesNotContain("admin API key", run.Stdout);
+        Assert.False(Directory.Exists(dataDir));
+        Assert.False(Directory.Exists(DefaultDataDir));
+    }
+
+    [Theory]
+    [InlineData("quiver: invalid listen address in the urls setting (--urls, ASPNETCORE_URLS): 'notaurl' is not an address to listen on", "ASPNETCORE_URLS", "notaurl")]
+    [InlineData("quiver: invalid listen address in the urls setting (--urls, ASPNETCORE_URLS): 'http://127.0.0.1:80xx' is not an address to listen on", "ASPNETCORE_URLS", "http://127.0.0.1:80xx")]
+    [InlineData("quiver: invalid listen address in Kestrel:Endpoints:A:Url: 'http://127.0.0.1:99999': the port must be a number from 0 to 65535", "Kestrel__Endpoints__A__Url", "http://127.0.0.1:99999")]
+    public async Task A_bad_listen_address_from_the_environment_is_one_line_exit_1_and_no_data_directory(string expected, string variable, string value)
+    {
+        var run = await RunWithAsync(new Dictionary<string, string> { [variable] = value }, "serve");
+
+        Assert.Equal(1, run.ExitCode);
+        AssertOneLine(run.Stderr);
+        Assert.StartsWith(expected, run.Stderr);
+        Assert.DoesNotContain("admin API key", run.Stdout);
+        Assert.False(Directory.Exists(DefaultDataDir));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_workDir));
+    }
+
+    [Fact]
     public async Task An_unwritable_data_directory_is_one_line_and_exit_1()
     {
         // A path under a regular file cannot be created, even by root (CI runs as root, so permissions would not do).
@@ -177,6 +237,9 @@ public sealed class CommandLineTests : IDisposable
         AssertOneLine(run.Stderr);
         Assert.StartsWith("quiver: file system error:", run.Stderr);
         Assert.Contains("--data-dir", run.Stderr);
+        Assert.False(Directory.Exists(dataDir));
+        Assert.False(Directory.Exists(DefaultDataDir));
+        Assert.Equal(["not-a-directory"], Directory.EnumerateFileSystemEntries(_workDir).Select(Path.GetFileName));
     }
 
     [Theory]
@@ -324,7 +387,9 @@ public sealed class CommandLineTests : IDisposable
 
     private sealed record Run(int ExitCode, string Stdout, string Stderr);
 
-    private async Task<Run> RunAsync(params string[] args)
+    private Task<Run> RunAsync(params string[] args) => RunWithAsync(new Dictionary<string, string>(), args);
+
+    private async Task<Run> RunWithAsync(Dictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -346,6 +411,11 @@ public sealed class CommandLineTests : IDisposable
         }
 
         info.Environment["QUIVER_API_KEY"] = "cli-test-key";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -97,8 +97,10 @@ public sealed class IngestCommandTests : IAsyncLifetime
         Assert.Matches(Row("failed", 1), first.Stdout);
         Assert.Matches(Row("skipped \\(already in the store\\)", 0), first.Stdout);
         Assert.Matches(Row("total", 14), first.Stdout);
-        Assert.Contains("random.bin", first.Stdout);
-        Assert.Contains("cannot be searched", first.Stdout);
+        // The failure reasons are a second table, one unwrapped row per file; redirected, the progress is plain lines.
+        Assert.Matches(@"│ \S*random\.bin\s*│ unsupported_file\s*│ [^\n]*cannot be searched", first.Stdout);
+        Assert.Contains("Uploading (0 already in the store): 14/14", first.Stdout);
+        Assert.Matches(@"Processing: 13 completed, 0 in progress, 1 failed, 0 cancelled: 14/14", first.Stdout);
         var store = await StoreAsync("handbook");
         Assert.Equal(14, store.GetProperty("file_counts").GetProperty("total").GetInt32());
         var uploads = await FileCountAsync();
@@ -181,6 +183,22 @@ public sealed class IngestCommandTests : IAsyncLifetime
         var after = (await StoreAsync("big")).GetProperty("file_counts");
         Assert.Equal(200, after.GetProperty("completed").GetInt32());
         Assert.Equal(uploads, await FileCountAsync());
+    }
+
+    [Fact]
+    public async Task Ingest_into_an_id_that_names_no_store_creates_none()
+    {
+        var docs = Path.Combine(_root, "one");
+        Directory.CreateDirectory(docs);
+        await File.WriteAllTextAsync(Path.Combine(docs, "a.txt"), "a note", TestContext.Current.CancellationToken);
+
+        var run = await RunAsync("ingest", docs, "--store", "vs_doesnotexist");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("quiver: no vector store with the id or name 'vs_doesnotexist'; a store is created only for a name, never for an id (vs_...).", run.Stderr.Trim());
+        using var stores = JsonDocument.Parse(await _http.GetStringAsync("v1/vector_stores", TestContext.Current.CancellationToken));
+        Assert.Equal(0, stores.RootElement.GetProperty("data").GetArrayLength());
+        Assert.Equal(0, await FileCountAsync());
     }
 
     [Theory]

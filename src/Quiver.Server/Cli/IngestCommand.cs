@@ -20,6 +20,9 @@ internal static class IngestCommand
 {
     public const int ExitInterrupted = 130;
 
+    /// <summary>The server's per-batch limit of <c>file_ids</c> / <c>files</c> (docs/cli.md; the API refuses more with array_above_max_length).</summary>
+    public const int DefaultBatchSize = Contracts.CreateFileBatchRequest.MaxFiles;
+
     private sealed record LocalFile(string Path, string Name, long Bytes);
 
     private sealed record Plan(List<LocalFile> Upload, List<(LocalFile File, string FileId)> Reattach, List<LocalFile> Skipped);
@@ -28,13 +31,13 @@ internal static class IngestCommand
     {
         public ConcurrentDictionary<string, LocalFile> ByFileId { get; } = new(StringComparer.Ordinal);
 
-        public ConcurrentBag<(LocalFile File, string Reason)> UploadFailures { get; } = [];
+        public ConcurrentBag<(LocalFile File, string Code, string Reason)> UploadFailures { get; } = [];
 
         public List<string> Batches { get; } = [];
 
         public Dictionary<string, long> Counts { get; } = new(StringComparer.Ordinal);
 
-        public List<(LocalFile File, string Reason)> Failed { get; } = [];
+        public List<(LocalFile File, string Code, string Reason)> Failed { get; } = [];
     }
 
     public static Command Create()
@@ -63,27 +66,14 @@ internal static class IngestCommand
             HelpName = "N",
             Description = "Uploads at once, 1 to 32.",
             DefaultValueFactory = _ => 4,
-        };
-        parallel.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 32)
-            {
-                r.AddError("--parallel must be between 1 and 32.");
-            }
-        });
+        }.Between(1, 32);
         var batchSize = new Option<int>("--batch-size")
         {
             HelpName = "N",
-            Description = "Files per batch, 1 to 2000 (the server's limit).",
-            DefaultValueFactory = _ => 500,
-        };
-        batchSize.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > Contracts.CreateFileBatchRequest.MaxFiles)
-            {
-                r.AddError($"--batch-size must be between 1 and {Contracts.CreateFileBatchRequest.MaxFiles}.");
-            }
-        });
+            Description = $"Files per batch, 1 to {DefaultBatchSize}. The default is the per-batch limit Quiver documents; "
+                + "the server does not advertise its limit, so a server with a lower one refuses larger batches.",
+            DefaultValueFactory = _ => DefaultBatchSize,
+        }.Between(1, DefaultBatchSize);
 
         var command = new Command("ingest", "Upload a folder into a vector store as file batches, with live progress, a summary, and resume.")
         {
@@ -95,14 +85,12 @@ internal static class IngestCommand
             var root = Path.GetFullPath(parsed.GetRequiredValue(path));
             if (!Directory.Exists(root) && !File.Exists(root))
             {
-                Console.Error.WriteLine($"error: no such file or folder: {root}");
-                return QuiverCli.ExitUsage;
+                return QuiverCli.UsageError(parsed, $"no such file or folder: {root}");
             }
 
             if (!TryParseAttributes(parsed.GetValue(attributes) ?? [], out var attributeObject, out var attributeError))
             {
-                Console.Error.WriteLine($"error: {attributeError}");
-                return QuiverCli.ExitUsage;
+                return QuiverCli.UsageError(parsed, attributeError);
             }
 
             using var client = ServerClient.Create(parsed);
@@ -146,20 +134,24 @@ internal static class IngestCommand
         }
 
         var storeId = await StoreResolver.ResolveAsync(client, storeName, createIfMissing: true, CancellationToken.None)
-            ?? throw new InvalidOperationException($"no vector store '{storeName}'.");
+            ?? throw new InvalidOperationException(
+                $"no vector store with the id or name '{storeName}'; a store is created only for a name, never for an id (vs_...).");
         AnsiConsole.MarkupLine($"Ingesting [bold]{files.Count}[/] files from {Markup.Escape(root)} into [bold]{Markup.Escape(storeName)}[/] ({storeId}).");
+
+        if (Console.IsOutputRedirected)
+        {
+            // A log or a pipe has no width: keep every table row (a failed file and its reason) on one line, for grep.
+            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 1000);
+        }
 
         var outcome = new Outcome();
         var cancelled = false;
         Plan plan = new([], [], []);
-        await AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .StartAsync(async progress =>
+        await ShowProgressAsync(async addTask =>
             {
-                var checking = progress.AddTask("Checking the store", maxValue: files.Count);
+                var checking = addTask("Checking the store", files.Count);
                 plan = await PlanAsync(client, storeId, files, checking, interrupted);
-                var uploading = progress.AddTask($"Uploading ({plan.Skipped.Count} already in the store)", maxValue: Math.Max(1, plan.Upload.Count));
+                var uploading = addTask($"Uploading ({plan.Skipped.Count} already in the store)", Math.Max(1, plan.Upload.Count));
                 if (plan.Upload.Count == 0)
                 {
                     uploading.Value = uploading.MaxValue;
@@ -182,7 +174,7 @@ internal static class IngestCommand
                 }
 
                 var toAttach = outcome.ByFileId.Keys.ToList();
-                var processing = progress.AddTask("Processing", maxValue: Math.Max(1, toAttach.Count));
+                var processing = addTask("Processing", Math.Max(1, toAttach.Count));
                 if (toAttach.Count == 0)
                 {
                     processing.Value = processing.MaxValue;
@@ -208,6 +200,79 @@ internal static class IngestCommand
         return cancelled ? ExitInterrupted : outcome.Failed.Count + outcome.UploadFailures.Count > 0 ? QuiverCli.ExitFailure : QuiverCli.ExitOk;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> with progress bars in a terminal; with output redirected (a log, a pipe, CI),
+    /// where Spectre.Console draws no bars, as plain lines instead: each phase's state when it changes, at most
+    /// every 2 s, and its last state when the next phase starts or the work ends.
+    /// </summary>
+    private static async Task ShowProgressAsync(Func<Func<string, double, ProgressTask>, Task> work)
+    {
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            await AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(progress => work((description, maxValue) => progress.AddTask(description, maxValue: maxValue)));
+            return;
+        }
+
+        var tasks = new List<ProgressTask>();
+        var printed = new Dictionary<ProgressTask, string>();
+        void Print()
+        {
+            lock (tasks)
+            {
+                foreach (var task in tasks)
+                {
+                    var line = string.Create(CultureInfo.InvariantCulture, $"{task.Description}: {task.Value:0}/{task.MaxValue:0}");
+                    if (!printed.TryGetValue(task, out var last) || last != line)
+                    {
+                        Console.WriteLine(line);
+                        printed[task] = line;
+                    }
+                }
+            }
+        }
+
+        using var stop = new CancellationTokenSource();
+        var ticker = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(2), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                Print();
+            }
+        });
+        try
+        {
+            await work((description, maxValue) =>
+            {
+                Print();
+                var task = new ProgressTask(tasks.Count, description, maxValue);
+                lock (tasks)
+                {
+                    tasks.Add(task);
+                }
+
+                return task;
+            });
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await ticker;
+            Print();
+        }
+    }
+
     private static List<LocalFile> Walk(string root, string[] include)
     {
         if (File.Exists(root))
@@ -225,10 +290,10 @@ internal static class IngestCommand
     {
         var members = await client.ListAllAsync($"v1/vector_stores/{storeId}/files", ct);
         var status = members.ToDictionary(m => m["id"]!.GetValue<string>(), m => m["status"]!.GetValue<string>(), StringComparer.Ordinal);
-        // One request for every file's name and size (the Files list is unpaged up to 10,000).
-        var known = (await client.GetAsync("v1/files?limit=10000", ct))["data"]!.AsArray()
-            .Where(f => status.ContainsKey(f!["id"]!.GetValue<string>()))
-            .Select(f => (Id: f!["id"]!.GetValue<string>(), Name: f["filename"]!.GetValue<string>(), Bytes: f["bytes"]!.GetValue<long>()))
+        // Every file's name and size, page after page (the Files list's largest page, 10,000, is not all of a big project).
+        var known = (await client.ListAllAsync("v1/files", ct, pageSize: Quiver.Core.Limits.MaxFilesListLimit))
+            .Where(f => status.ContainsKey(f["id"]!.GetValue<string>()))
+            .Select(f => (Id: f["id"]!.GetValue<string>(), Name: f["filename"]!.GetValue<string>(), Bytes: f["bytes"]!.GetValue<long>()))
             .ToLookup(f => (f.Name, f.Bytes));
 
         var plan = new Plan([], [], []);
@@ -291,7 +356,7 @@ internal static class IngestCommand
             }
             catch (ServerError e) when (e.Status is >= 400 and < 500 and not 401 and not 403 and not 429)
             {
-                outcome.UploadFailures.Add((file, e.Message));
+                outcome.UploadFailures.Add((file, e.Code ?? $"http_{e.Status}", e.Message));
             }
 
             uploading.Increment(1);
@@ -362,7 +427,8 @@ internal static class IngestCommand
             {
                 var id = failed["id"]!.GetValue<string>();
                 var reason = failed["last_error"]?["message"]?.GetValue<string>() ?? "failed";
-                outcome.Failed.Add((outcome.ByFileId.TryGetValue(id, out var file) ? file : new LocalFile(id, id, 0), reason));
+                var code = failed["last_error"]?["code"]?.GetValue<string>() ?? "-";
+                outcome.Failed.Add((outcome.ByFileId.TryGetValue(id, out var file) ? file : new LocalFile(id, id, 0), code, reason));
             }
         }
     }
@@ -379,10 +445,16 @@ internal static class IngestCommand
         AnsiConsole.Write(counts);
 
         var failures = outcome.Failed.Concat(outcome.UploadFailures).OrderBy(f => f.File.Path, StringComparer.Ordinal).ToList();
-        // One plain line per failure, unwrapped, so that it can be read and grepped at any terminal width.
-        foreach (var (file, reason) in failures)
+        if (failures.Count > 0)
         {
-            Console.WriteLine($"failed: {file.Path}: {reason}");
+            // One row per failed file or refused upload: why, in the server's words.
+            var reasons = new Table().Border(TableBorder.Rounded).AddColumn("Failed file").AddColumn("Code").AddColumn("Message");
+            foreach (var (file, code, reason) in failures)
+            {
+                reasons.AddRow(Markup.Escape(file.Path), Markup.Escape(code), Markup.Escape(reason));
+            }
+
+            AnsiConsole.Write(reasons);
         }
 
         if (cancelled)

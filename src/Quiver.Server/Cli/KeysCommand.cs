@@ -42,17 +42,17 @@ internal static class KeysCommand
             var keyProject = parsed.GetValue(project) ?? keyName;
             if (keyName.Length is 0 or > AdminEndpoints.MaxNameLength || !AdminEndpoints.IsPrintable(keyName))
             {
-                return Usage($"--name must be 1 to {AdminEndpoints.MaxNameLength} printable ASCII characters.");
+                return QuiverCli.UsageError(parsed, $"--name must be 1 to {AdminEndpoints.MaxNameLength} printable ASCII characters.");
             }
 
             if (keyProject.Length is 0 or > AdminEndpoints.MaxNameLength || !AdminEndpoints.IsPrintable(keyProject))
             {
-                return Usage($"--project must be 1 to {AdminEndpoints.MaxNameLength} printable ASCII characters.");
+                return QuiverCli.UsageError(parsed, $"--project must be 1 to {AdminEndpoints.MaxNameLength} printable ASCII characters.");
             }
 
             if (!RateLimitPolicy.TryParse(parsed.GetValue(rateLimit), out var limit, out var limitError))
             {
-                return Usage($"--rate-limit: {limitError}");
+                return QuiverCli.UsageError(parsed, $"--rate-limit: {limitError}");
             }
 
             IReadOnlyList<string> keyPermissions;
@@ -62,7 +62,7 @@ internal static class KeysCommand
             }
             catch (ApiException e)
             {
-                return Usage(e.Message);
+                return QuiverCli.UsageError(parsed, e.Message);
             }
 
             var request = new NewApiKey(keyName, keyProject, parsed.GetValue(admin), limit, keyPermissions);
@@ -138,12 +138,6 @@ internal static class KeysCommand
 
     private static Task<int> RunAsync(ParseResult parsed, IReadOnlyList<string> configuration, Func<IApiKeyStore, Task<int>> work) =>
         RunWithStorageAsync(parsed, configuration, work);
-
-    private static int Usage(string problem)
-    {
-        Console.Error.WriteLine($"error: {problem}");
-        return QuiverCli.ExitUsage;
-    }
 
     private static string Format(long unixSeconds) =>
         DateTimeOffset.FromUnixTimeSeconds(unixSeconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

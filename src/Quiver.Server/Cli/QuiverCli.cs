@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Quiver.Core.Embeddings;
@@ -20,26 +21,28 @@ internal static partial class QuiverCli
     public const string DefaultUrls = "http://127.0.0.1:8080";
     public const string DefaultDataDir = "./quiver-data";
 
-    private static readonly string[] ProgramFlags = ["--help", "-h", "-?", "/?", "/h", "--version"];
+    private static readonly string[] ProgramFlags = ["--help", "-h", "-?", "/?", "/h", "--version", "-v"];
 
     /// <summary>
     /// Standard .NET configuration given on the command line, accepted by every verb in exactly two forms:
     /// <c>--Section:Key=value</c> (a colon-separated key and <c>=</c>, e.g. <c>--Quiver:Ingestion:Workers=4</c>)
     /// and the host's own <c>--environment=</c>, <c>--contentRoot=</c>, <c>--applicationName=</c> and
-    /// <c>--QUIVER_…=</c>, and a bare section name with an empty value (<c>--Quiver=</c>): the forms in which
-    /// the ASP.NET Core test host hands its settings to the program.
-    /// Anything else is a usage error, so a mistyped option cannot turn into a silently ignored setting.
+    /// <c>--QUIVER_…=</c>, and the bare name of a configuration section the program reads, with an empty value
+    /// (<c>--Quiver=</c>, <c>--ConnectionStrings=</c>, <c>--Logging=</c>, <c>--Kestrel=</c>, <c>--AllowedHosts=</c>):
+    /// the forms in which the ASP.NET Core test host hands its settings to the program.
+    /// Anything else is a usage error, so a mistyped option cannot turn into a silently ignored setting, and an
+    /// option with an empty value (<c>--data-dir=</c>) reaches the parser.
     /// </summary>
-    [GeneratedRegex(@"^--([A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)+|environment|contentRoot|applicationName|QUIVER_[A-Z0-9_]+)=|^--[A-Za-z][A-Za-z0-9_.-]*=$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^--([A-Za-z][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)+|environment|contentRoot|applicationName|QUIVER_[A-Z0-9_]+)=|^--(Quiver|ConnectionStrings|Logging|Kestrel|AllowedHosts)=$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ConfigurationArgument();
 
     // Options of the verbs that open storage (Recursive: accepted after their subcommands too).
-    internal static readonly Option<string?> DataDir = new("--data-dir")
+    internal static readonly Option<string?> DataDir = new Option<string?>("--data-dir")
     {
         HelpName = "DIR",
         Recursive = true,
         Description = $"Data directory: SQLite database, file bytes, indexes. Default {DefaultDataDir}; env QUIVER_DATA_DIR (or Quiver__DataDir).",
-    };
+    }.NotEmpty();
 
     internal static readonly Option<string?> Storage = new Option<string?>("--storage")
     {
@@ -48,15 +51,15 @@ internal static partial class QuiverCli
         Description = "Storage backend. Default sqlite; env Quiver__Storage__Provider.",
     }.AcceptOnlyFromAmong("sqlite", "postgres");
 
-    internal static readonly Option<string?> ConnectionString = new("--connection-string")
+    internal static readonly Option<string?> ConnectionString = new Option<string?>("--connection-string")
     {
         HelpName = "CONN",
         Recursive = true,
         Description = "PostgreSQL connection string for --storage postgres (Host=...;Database=...;Username=...). "
             + "Env ConnectionStrings__Quiver, which keeps a password out of the process list.",
-    };
+    }.NotEmpty();
 
-    private static readonly Option<bool> Version = new("--version") { Description = "Print the version and the default embedding model, then exit." };
+    private static readonly Option<bool> Version = new("--version", "-v") { Description = "Print the version and the default embedding model, then exit." };
 
     /// <summary>Runs the command line and returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -73,17 +76,14 @@ internal static partial class QuiverCli
         var result = root.Parse(tokens);
         if (result.Action is HelpAction)
         {
-            return await result.InvokeAsync();
+            return InvokeHelp(result, Console.Out);
         }
 
         if (result.Errors.Count > 0)
         {
             // The most telling error first: a token nobody expected explains the rest (e.g. a missing subcommand).
             var error = result.Errors.FirstOrDefault(e => result.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal))) ?? result.Errors[0];
-            Console.Error.WriteLine($"error: {error.Message}");
-            Console.Error.WriteLine();
-            WriteHelp(root, CommandPath(result), Console.Error);
-            return ExitUsage;
+            return UsageError(result, OneLine(error.Message));
         }
 
         // The host handles SIGINT/SIGTERM itself (graceful drain); the parser must not cut that short.
@@ -134,7 +134,7 @@ internal static partial class QuiverCli
                 return ExitUsage;
             }
 
-            return root.Parse([.. path, "--help"]).Invoke();
+            return InvokeHelp(root.Parse([.. path, "--help"]), Console.Out);
         });
         root.Subcommands.Add(help);
 
@@ -181,6 +181,55 @@ internal static partial class QuiverCli
         return hostArgs;
     }
 
+    /// <summary>
+    /// A usage error found after parsing (a value the parser accepted but the verb cannot use): the same
+    /// output as the parser's own, one <c>error:</c> line then the usage of the verb, on stderr; exit 2.
+    /// </summary>
+    public static int UsageError(ParseResult parsed, string problem)
+    {
+        Console.Error.WriteLine($"error: {problem}");
+        Console.Error.WriteLine();
+        WriteHelp((RootCommand)parsed.RootCommandResult.Command, CommandPath(parsed), Console.Error);
+        return ExitUsage;
+    }
+
+    /// <summary>A whole-number option from <paramref name="min"/> to <paramref name="max"/>: anything else (abc, 1.5, an overflow) is a usage error.</summary>
+    public static Option<int> Between(this Option<int> option, int min, int max)
+    {
+        option.CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            {
+                return value;
+            }
+
+            r.AddError($"{option.Name} takes a whole number from {min} to {max}, got '{text}'.");
+            return default;
+        };
+        return option;
+    }
+
+    /// <summary>An option whose value must not be empty (<c>--data-dir=</c>, <c>--data-dir ""</c>).</summary>
+    public static Option<string?> NotEmpty(this Option<string?> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+            {
+                r.AddError($"{option.Name} must not be empty.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The parser's multi-line messages (e.g. "Must be one of:" and a value per line) as one line.</summary>
+    private static string OneLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? message.Trim() : $"{lines[0]} {string.Join(", ", lines[1..])}";
+    }
+
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string[] CommandPath(ParseResult result)
@@ -194,6 +243,17 @@ internal static partial class QuiverCli
         return [.. path];
     }
 
-    private static void WriteHelp(RootCommand root, string[] path, TextWriter writer) =>
-        root.Parse([.. path, "--help"]).Invoke(new InvocationConfiguration { Output = writer });
+    private static void WriteHelp(RootCommand root, string[] path, TextWriter writer) => InvokeHelp(root.Parse([.. path, "--help"]), writer);
+
+    /// <summary>
+    /// Prints the help of a parse that asked for it. The parser lists the help verb as "help &lt;command&gt;",
+    /// as if the command were required; it is optional, so the listing says "help [command]" (same width).
+    /// </summary>
+    private static int InvokeHelp(ParseResult helpParse, TextWriter writer)
+    {
+        using var text = new StringWriter();
+        var exit = helpParse.Invoke(new InvocationConfiguration { Output = text });
+        writer.Write(text.ToString().Replace("  help <command>  ", "  help [command]  ", StringComparison.Ordinal));
+        return exit;
+    }
 }

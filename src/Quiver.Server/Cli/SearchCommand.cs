@@ -19,14 +19,7 @@ internal static partial class SearchCommand
             HelpName = "N",
             Description = "Most results, 1 to 50.",
             DefaultValueFactory = _ => 10,
-        };
-        maxResults.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 50)
-            {
-                r.AddError("--max-results must be between 1 and 50.");
-            }
-        });
+        }.Between(1, 50);
         var filter = new Option<string?>("--filter")
         {
             HelpName = "JSON",
@@ -45,8 +38,7 @@ internal static partial class SearchCommand
                 }
                 catch (JsonException e)
                 {
-                    Console.Error.WriteLine($"error: --filter is not valid JSON: {e.Message}");
-                    return QuiverCli.ExitUsage;
+                    return QuiverCli.UsageError(parsed, $"--filter is not valid JSON: {e.Message}");
                 }
             }
 

@@ -7,11 +7,25 @@ namespace Quiver.Server.Cli;
 /// <summary><c>serve</c>: runs the HTTP server until Ctrl-C / SIGTERM; a failure to start is one plain line and exit 1.</summary>
 internal static class ServeCommand
 {
-    private static readonly Option<string?> Urls = new("--urls")
+    private static readonly Option<string?> Urls = CreateUrls();
+
+    private static Option<string?> CreateUrls()
     {
-        HelpName = "URLS",
-        Description = $"Addresses to listen on, ';'-separated. Default {QuiverCli.DefaultUrls} (loopback only); env ASPNETCORE_URLS.",
-    };
+        var urls = new Option<string?>("--urls")
+        {
+            HelpName = "URLS",
+            Description = $"Addresses to listen on, ';'-separated, each http(s)://HOST[:PORT] (HOST a name, an IP, [IPv6], * or +). "
+                + $"Default {QuiverCli.DefaultUrls} (loopback only); env ASPNETCORE_URLS.",
+        };
+        urls.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && ListenPreflight.FindInvalid(r.Tokens[^1].Value) is { } problem)
+            {
+                r.AddError($"--urls: {problem}.");
+            }
+        });
+        return urls;
+    }
 
     public static Command Create(IReadOnlyList<string> configuration)
     {
@@ -62,8 +76,16 @@ internal static class ServeCommand
 
         await using (app)
         {
-            // After Build (where the test host takes over), before anything touches the data directory.
-            if (ListenPreflight.FindTaken(urls ?? Environment.GetEnvironmentVariable("ASPNETCORE_URLS") ?? Environment.GetEnvironmentVariable("URLS") ?? "") is { } taken)
+            // After Build (where the test host takes over), before anything touches the data directory: an address
+            // from the environment or configuration that is not valid, or one that is taken, is one line.
+            var (listen, invalid) = ListenPreflight.Configured(app.Configuration);
+            if (invalid is not null)
+            {
+                Console.Error.WriteLine($"quiver: {invalid}");
+                return QuiverCli.ExitFailure;
+            }
+
+            if (ListenPreflight.FindTaken(listen) is { } taken)
             {
                 Console.Error.WriteLine($"quiver: {taken}");
                 return QuiverCli.ExitFailure;

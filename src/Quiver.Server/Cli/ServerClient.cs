@@ -37,20 +37,20 @@ internal sealed class ServerClient(HttpClient http) : IDisposable
         command.Options.Add(OnBehalfOf);
     }
 
-    /// <summary>A client for the parsed options, or null (with the problem printed) when no key is available.</summary>
+    /// <summary>A client for the parsed options, or null (with the usage error printed) when no key is available or the server is no http(s) URL.</summary>
     public static ServerClient? Create(ParseResult parsed)
     {
         var key = parsed.GetValue(Key) ?? Environment.GetEnvironmentVariable("QUIVER_API_KEY");
         if (string.IsNullOrEmpty(key))
         {
-            Console.Error.WriteLine("error: no API key: pass --key or set QUIVER_API_KEY.");
+            QuiverCli.UsageError(parsed, "no API key: pass --key or set QUIVER_API_KEY.");
             return null;
         }
 
         var server = (parsed.GetValue(Server) ?? (Environment.GetEnvironmentVariable("QUIVER_URL") is { Length: > 0 } url ? url : QuiverCli.DefaultUrls)).TrimEnd('/');
         if (!Uri.TryCreate(server + "/", UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
         {
-            Console.Error.WriteLine($"error: --server must be an http(s) URL, got '{server}'.");
+            QuiverCli.UsageError(parsed, $"--server must be an http(s) URL, got '{server}'.");
             return null;
         }
 
@@ -98,15 +98,15 @@ internal sealed class ServerClient(HttpClient http) : IDisposable
         return await response.Content.ReadAsByteArrayAsync(ct);
     }
 
-    /// <summary>Every item of a list endpoint, following <c>after</c> cursors.</summary>
-    public async Task<List<JsonNode>> ListAllAsync(string path, CancellationToken ct)
+    /// <summary>Every item of a list endpoint, following <c>after</c> cursors, <paramref name="pageSize"/> items a page.</summary>
+    public async Task<List<JsonNode>> ListAllAsync(string path, CancellationToken ct, int pageSize = 100)
     {
         var items = new List<JsonNode>();
         string? after = null;
         var separator = path.Contains('?', StringComparison.Ordinal) ? '&' : '?';
         while (true)
         {
-            var page = await GetAsync($"{path}{separator}limit=100{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}", ct);
+            var page = await GetAsync($"{path}{separator}limit={pageSize}{(after is null ? "" : "&after=" + Uri.EscapeDataString(after))}", ct);
             var data = page["data"]!.AsArray();
             items.AddRange(data.Where(d => d is not null)!);
             if (page["has_more"]?.GetValue<bool>() != true || data.Count == 0)
@@ -136,22 +136,28 @@ internal sealed class ServerClient(HttpClient http) : IDisposable
 }
 
 /// <summary>A non-2xx answer, with the server's error message (the OpenAI envelope's <c>error.message</c>).</summary>
-internal sealed class ServerError(int status, string message) : Exception(message)
+internal sealed class ServerError(int status, string message, string? code = null) : Exception(message)
 {
     public int Status { get; } = status;
+
+    /// <summary>The envelope's <c>error.code</c>, when the server gave one.</summary>
+    public string? Code { get; } = code;
 
     public static async Task<ServerError> FromAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var body = await response.Content.ReadAsStringAsync(ct);
         string? message = null;
+        string? code = null;
         try
         {
-            message = JsonNode.Parse(body)?["error"]?["message"]?.GetValue<string>();
+            var error = JsonNode.Parse(body)?["error"];
+            message = error?["message"]?.GetValue<string>();
+            code = error?["code"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
         {
         }
 
-        return new ServerError((int)response.StatusCode, message ?? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+        return new ServerError((int)response.StatusCode, message ?? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}", code);
     }
 }
