@@ -46,7 +46,7 @@ public sealed record EmbeddingsRequest(JsonElement Input, string Model, int? Dim
 
         var inputs = ParseInputs(body);
         if (body.Get("dimensions") is { ValueKind: not JsonValueKind.Null } dims
-            && (!dims.TryGetInt32(out var d) || d != model.Info.Dimensions))
+            && (dims.ValueKind != JsonValueKind.Number || !dims.TryGetInt32(out var d) || d != model.Info.Dimensions))
         {
             throw ApiErrors.BadRequest($"Model '{model.Info.Id}' produces {model.Info.Dimensions} dimensions and cannot be shortened; omit 'dimensions' or send {model.Info.Dimensions}.", "dimensions", "invalid_value");
         }
