@@ -111,6 +111,46 @@ public abstract class AuthAndErrorsContract<TFactory>(TFactory factory) : IClass
         Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
         Assert.Contains("openapi/v1.json", await docs.Content.ReadAsStringAsync(Ct));
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_shows_the_request_records_of_admin_token_and_authorization_routes()
+    {
+        var openApi = await factory.CreateApiClient(apiKey: null).GetJsonAsync("/openapi/v1.json");
+        string[] Properties(string path, string method)
+        {
+            var content = openApi["paths"]![path]![method]!["requestBody"]!["content"]!.AsObject();
+            Assert.Equal(["application/json"], content.Select(c => c.Key));
+            var schema = content["application/json"]!["schema"]!;
+            if (schema["$ref"] is { } reference)
+            {
+                schema = openApi["components"]!["schemas"]![((string)reference!).Split('/')[^1]]!;
+            }
+
+            return [.. schema["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal)];
+        }
+
+        Assert.Equal(["admin", "name", "permissions", "project", "rate_limit"], Properties("/api/v1/admin/keys", "post"));
+        Assert.Equal(["permissions", "rate_limit"], Properties("/api/v1/admin/keys/{key_id}", "post"));
+        Assert.Equal(["audience", "expiresIn", "externalUserId", "permissions"], Properties("/api/v1/authentication/api-key/exchange-token", "post"));
+        Assert.Equal(["resourceId", "resourceType", "role", "userId"], Properties("/api/v1/authorization/llm/grant", "post"));
+        Assert.Equal(["resourceId", "resourceType", "role", "userId"], Properties("/api/v1/authorization/llm/revoke", "post"));
+        Assert.Equal(["overwrite", "resourceId", "resourceType"], Properties("/api/v1/authorization/llm/create", "post"));
+        Assert.Equal(["resourceId", "resourceType"], Properties("/api/v1/authorization/llm/delete", "delete"));
+        Assert.Contains("input", Properties("/v1/embeddings", "post"));
+
+        // The records' XML docs become the schema descriptions.
+        var exchange = openApi["components"]!["schemas"]!["ExchangeTokenRequest"]!;
+        Assert.Contains("end user", (string?)exchange["properties"]!["externalUserId"]!["description"]);
+    }
+
+    [Fact]
+    public async Task Documented_admin_bodies_are_still_read_whatever_their_content_type()
+    {
+        // Documenting the body must not add a Content-Type constraint (Accepts<T> would answer 415).
+        using var content = new StringContent("""{"name":5}""", System.Text.Encoding.UTF8, "text/plain");
+        using var response = await factory.CreateApiClient().PostAsync("/api/v1/admin/keys", content, Ct);
+        await response.AssertErrorAsync(HttpStatusCode.BadRequest, "invalid_request_error", "name", "invalid_type");
+    }
 }
 
 /// <summary>A failure inside storage must become a bare 500 that reveals nothing.</summary>

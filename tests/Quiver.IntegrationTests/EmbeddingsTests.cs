@@ -70,6 +70,7 @@ public sealed class EmbeddingsTests : IAsyncLifetime
             ("""{"model":"auto","input":[]}""", "input"),
             ("""{"model":"auto","input":""}""", "input"),
             ("""{"model":"auto","input":"a","dimensions":12}""", "dimensions"),
+            ("""{"model":"auto","input":"a","dimensions":"384"}""", "dimensions"),
             ("""{"model":"auto","input":"a","encoding_format":"int8"}""", "encoding_format"),
         })
         {

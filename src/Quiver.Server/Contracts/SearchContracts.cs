@@ -21,6 +21,11 @@ public sealed record RankingOptionsRequest(string? Ranker, float? ScoreThreshold
 public sealed record HybridSearchRequest(double EmbeddingWeight, double TextWeight);
 
 /// <summary>Body of search; <see cref="Parse"/> validates it into Core's <see cref="SearchRequest"/>.</summary>
+/// <param name="Query">One query string or an array of 1 to 16 of them, each 1 to 4096 characters and not blank: a union, so declared as any JSON value.</param>
+/// <param name="MaxNumResults">1 to 50 (default 10).</param>
+/// <param name="Filters">One comparison filter (<c>key</c>, <c>type</c>, <c>value</c>) or a compound one (<c>and</c>/<c>or</c> over <c>filters</c>): a union, so declared as any JSON value.</param>
+/// <param name="RankingOptions"><c>ranker</c>, <c>score_threshold</c> (0 to 1) and explicit <c>hybrid_search</c> weights.</param>
+/// <param name="RewriteQuery">Apply the deterministic query rewrite before searching (default false).</param>
 public sealed record SearchRequestBody(JsonElement Query, int? MaxNumResults, JsonElement? Filters, RankingOptionsRequest? RankingOptions, bool? RewriteQuery)
 {
     public const int MaxQueryLength = 4096;

@@ -25,10 +25,10 @@ internal static class AdminEndpoints
                 AuthenticatedCaller.Of(context.HttpContext).RequireAdmin();
                 return await next(context);
             });
-        admin.MapPost("/keys", CreateKeyAsync).WithName("adminCreateKey");
+        admin.MapPost("/keys", CreateKeyAsync).WithName("adminCreateKey").DocumentsJsonBody<CreateApiKeyRequest>();
         admin.MapGet("/keys", ListKeysAsync).WithName("adminListKeys");
         admin.MapGet("/keys/{key_id}", RetrieveKeyAsync).WithName("adminRetrieveKey");
-        admin.MapPost("/keys/{key_id}", UpdateKeyAsync).WithName("adminUpdateKey");
+        admin.MapPost("/keys/{key_id}", UpdateKeyAsync).WithName("adminUpdateKey").DocumentsJsonBody<UpdateApiKeyRequest>();
         admin.MapDelete("/keys/{key_id}", RevokeKeyAsync).WithName("adminRevokeKey");
         admin.MapGet("/signing_keys", ListSigningKeysAsync).WithName("adminListSigningKeys");
         admin.MapPost("/signing_keys/rotate", RotateSigningKeysAsync).WithName("adminRotateSigningKeys");
@@ -37,23 +37,8 @@ internal static class AdminEndpoints
 
     private static async Task<Ok<ApiKeyObject>> CreateKeyAsync(HttpRequest request, IApiKeyStore keys, CancellationToken ct)
     {
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var name = body.RequiredString("name", MaxNameLength);
-        var project = body.OptionalString("project", MaxNameLength) ?? name;
-        if (!IsPrintable(name))
-        {
-            throw ApiErrors.BadRequest("Invalid 'name': use printable ASCII characters only.", "name", "invalid_value");
-        }
-
-        if (project.Length == 0 || !IsPrintable(project))
-        {
-            throw ApiErrors.BadRequest($"Invalid 'project': 1 to {MaxNameLength} printable ASCII characters.", "project", "invalid_value");
-        }
-
-        var isAdmin = body.OptionalBool("admin") ?? false;
-        var limit = RateLimitPolicy.Parse(body.OptionalString("rate_limit", RateLimitPolicy.MaxSpecLength + 1));
-        var permissions = KeyPermissions.Validate(body.OptionalStringArray("permissions"));
-        var (key, secret) = await keys.CreateAsync(new NewApiKey(name, project, isAdmin, limit, permissions), ct);
+        var newKey = CreateApiKeyRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
+        var (key, secret) = await keys.CreateAsync(newKey, ct);
         return TypedResults.Ok(ApiKeyObject.From(key, secret));
     }
 
@@ -70,19 +55,7 @@ internal static class AdminEndpoints
     private static async Task<Ok<ApiKeyObject>> UpdateKeyAsync(string key_id, HttpRequest request, IApiKeyStore keys, CancellationToken ct)
     {
         var id = KeyId(key_id);
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        foreach (var property in body.EnumerateObject())
-        {
-            if (property.Name is not ("rate_limit" or "permissions"))
-            {
-                throw ApiErrors.BadRequest(
-                    $"Unknown parameter '{ApiErrors.Truncate(property.Name, 40)}': a key's rate_limit and permissions can be changed; create a new key to change anything else.",
-                    property.Name, "unknown_parameter");
-            }
-        }
-
-        var limit = body.Get("rate_limit") is null ? null : RateLimitPolicy.Parse(body.OptionalString("rate_limit", RateLimitPolicy.MaxSpecLength + 1));
-        var permissions = body.Get("permissions") is null ? null : KeyPermissions.Validate(body.OptionalStringArray("permissions") ?? []);
+        var (limit, permissions) = UpdateApiKeyRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
         return await keys.UpdateAsync(id, limit, permissions, ct) is { } key ? TypedResults.Ok(ApiKeyObject.From(key)) : throw KeyNotFound(key_id);
     }
 

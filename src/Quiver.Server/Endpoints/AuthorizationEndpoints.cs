@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Quiver.Core.Access;
@@ -11,7 +10,8 @@ namespace Quiver.Server.Endpoints;
 /// <summary>
 /// The authorization API (MKA1 §1.3) for files and vector stores: grant, revoke, check, list,
 /// create, delete. Bodies and query names are camelCase as MKA1 has them. Shapes are checked
-/// here; who may do what is decided by <see cref="AuthorizationService"/>.
+/// here and by the body records in <c>Contracts/AuthorizationContracts.cs</c>; who may do what is decided
+/// by <see cref="AuthorizationService"/>.
 /// </summary>
 internal static class AuthorizationEndpoints
 {
@@ -20,25 +20,25 @@ internal static class AuthorizationEndpoints
     public static IEndpointRouteBuilder MapAuthorization(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Prefix).WithTags("Authorization");
-        group.MapPost("/grant", GrantAsync).WithName("grantRole");
-        group.MapPost("/revoke", RevokeAsync).WithName("revokeRole");
+        group.MapPost("/grant", GrantAsync).WithName("grantRole").DocumentsJsonBody<RoleAssignmentRequest>();
+        group.MapPost("/revoke", RevokeAsync).WithName("revokeRole").DocumentsJsonBody<RoleAssignmentRequest>();
         group.MapGet("/check", CheckAsync).WithName("checkRole");
         group.MapGet("/list", ListAsync).WithName("listResources");
-        group.MapPost("/create", CreateAsync).WithName("createResource");
-        group.MapDelete("/delete", DeleteAsync).WithName("deleteResource");
+        group.MapPost("/create", CreateAsync).WithName("createResource").DocumentsJsonBody<CreateResourceRequest>();
+        group.MapDelete("/delete", DeleteAsync).WithName("deleteResource").DocumentsJsonBody<DeleteResourceRequest>();
         return app;
     }
 
     private static async Task<NoContent> GrantAsync(RequestContext rc, HttpRequest request, AuthorizationService service, CancellationToken ct)
     {
-        var (type, id, user, role) = await ReadRelationshipAsync(request, ct);
+        var (type, id, user, role) = RoleAssignmentRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
         await service.GrantAsync(rc.Principal, type, id, user, role, ct);
         return TypedResults.NoContent();
     }
 
     private static async Task<NoContent> RevokeAsync(RequestContext rc, HttpRequest request, AuthorizationService service, CancellationToken ct)
     {
-        var (type, id, user, role) = await ReadRelationshipAsync(request, ct);
+        var (type, id, user, role) = RoleAssignmentRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
         await service.RevokeAsync(rc.Principal, type, id, user, role, ct);
         return TypedResults.NoContent();
     }
@@ -48,8 +48,8 @@ internal static class AuthorizationEndpoints
         AuthorizationService service, CancellationToken ct)
     {
         var type = ResourceTypes.Require(Required(resourceType, "resourceType"), "resourceType");
-        var id = ResourceId(Required(resourceId, "resourceId"));
-        var needed = Role(Required(role, "role"));
+        var id = AuthorizationFields.ResourceId(Required(resourceId, "resourceId"));
+        var needed = AuthorizationFields.Role(Required(role, "role"));
         return TypedResults.Ok(new AuthorizationCheckResponse(await service.CheckAsync(rc.Principal, type, id, needed, ct)));
     }
 
@@ -59,7 +59,7 @@ internal static class AuthorizationEndpoints
         [FromQuery] string? limit, AuthorizationService service, CancellationToken ct)
     {
         var type = ResourceTypes.Require(Required(resourceType, "resourceType"), "resourceType");
-        var least = string.IsNullOrEmpty(role) ? ResourceRole.Reader : Role(role);
+        var least = string.IsNullOrEmpty(role) ? ResourceRole.Reader : AuthorizationFields.Role(role);
         var size = AuthorizationService.DefaultPageSize;
         if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, null, out size) || size is < 1 or > AuthorizationService.MaxPageSize))
         {
@@ -74,67 +74,17 @@ internal static class AuthorizationEndpoints
 
     private static async Task<NoContent> CreateAsync(RequestContext rc, HttpRequest request, AuthorizationService service, CancellationToken ct)
     {
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var (type, id) = Resource(body);
-        var overwrite = body.OptionalBool("overwrite") ?? false;
+        var (type, id, overwrite) = CreateResourceRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
         await service.CreateAsync(rc.Principal, type, id, overwrite, ct);
         return TypedResults.NoContent();
     }
 
     private static async Task<NoContent> DeleteAsync(RequestContext rc, HttpRequest request, AuthorizationService service, CancellationToken ct)
     {
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var (type, id) = Resource(body);
+        var (type, id) = DeleteResourceRequest.Parse(await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct));
         await service.DeleteAsync(rc.Principal, type, id, ct);
         return TypedResults.NoContent();
     }
-
-    private static async Task<(string Type, string Id, string User, ResourceRole Role)> ReadRelationshipAsync(HttpRequest request, CancellationToken ct)
-    {
-        var body = await JsonBody.ReadObjectAsync(request, allowEmpty: false, ct);
-        var (type, id) = Resource(body);
-        var user = body.RequiredString("userId", AuthorizationService.MaxUserIdLength);
-        if (!AuthorizationService.IsValidName(user))
-        {
-            throw ApiErrors.BadRequest(
-                $"Invalid 'userId': '{ApiErrors.Truncate(user)}'. Expected '*' (public) or letters, digits, '_' and '-'.", "userId", "invalid_value");
-        }
-
-        var role = Role(body.RequiredString("role", 16));
-        return (type, id, user, role);
-    }
-
-    private static (string Type, string Id) Resource(JsonElement body)
-    {
-        var type = ResourceTypes.Require(body.RequiredString("resourceType", 64), "resourceType");
-        return (type, ResourceId(body.RequiredString("resourceId", AuthorizationService.MaxResourceIdLength)));
-    }
-
-    private static string ResourceId(string id)
-    {
-        if (id.Length > AuthorizationService.MaxResourceIdLength)
-        {
-            throw ApiErrors.BadRequest(
-                $"Invalid 'resourceId': string too long. Expected at most {AuthorizationService.MaxResourceIdLength} characters, got {id.Length}.",
-                "resourceId", "string_above_max_length");
-        }
-
-        if (id == AuthorizationService.PublicUser)
-        {
-            throw ApiErrors.BadRequest("Invalid 'resourceId': '*' is not supported here; name one file or vector store.", "resourceId", "invalid_value");
-        }
-
-        return AuthorizationService.IsValidName(id)
-            ? id
-            : throw ApiErrors.BadRequest(
-                $"Invalid 'resourceId': '{ApiErrors.Truncate(id)}'. Expected letters, digits, '_' and '-'.", "resourceId", "invalid_value");
-    }
-
-    private static ResourceRole Role(string value) =>
-        ResourceRoles.TryParse(value, out var role)
-            ? role
-            : throw ApiErrors.BadRequest(
-                $"Invalid 'role': '{ApiErrors.Truncate(value)}'. Expected 'owner', 'writer' or 'reader'.", "role", "invalid_value");
 
     private static string Required(string? value, string name) =>
         string.IsNullOrEmpty(value)

@@ -6,9 +6,13 @@ using Quiver.Server.Hosting;
 namespace Quiver.Server.Endpoints;
 
 /// <summary>
-/// Reads JSON request bodies and their fields with exact, parameter-named errors. Handlers
-/// parse by hand rather than bind to records so that "missing", "null" and "wrong type" can
-/// each be told apart and answered precisely.
+/// Reads JSON request bodies and their fields with exact, parameter-named errors. A body is read as a
+/// <see cref="JsonElement"/>, not bound to its contract record, and the record's static <c>Parse</c>
+/// (in <c>Contracts/</c>) reads it field by field through these helpers and returns the validated form
+/// the handler passes on. Binding could not tell "missing", "null" and "wrong type" apart, nor name the
+/// offending field in an OpenAI-shaped error (<c>param</c>, <c>code</c> such as <c>missing_required_parameter</c>
+/// or <c>invalid_type</c>), nor accept unions such as a string or an array of strings; the records
+/// themselves describe the accepted shape in the OpenAPI document.
 /// </summary>
 internal static class JsonBody
 {
