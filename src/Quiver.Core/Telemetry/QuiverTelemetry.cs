@@ -55,7 +55,9 @@ public static class QuiverTelemetry
 
     internal static void SetQueueDepth(IReadOnlyDictionary<string, long> counts) => s_queueDepth = counts;
 
-    // The embedded backend's connections and writer lock (SqliteDatabase): process-wide counts, read by the gauges below.
+    // The embedded backend's connections and writer lock (SqliteDatabase): process-wide counts, read by the gauges below,
+    // which report nothing until a SQLite database is opened (a PostgreSQL server shows no sqlite series).
+    private static volatile bool s_sqliteInUse;
     private static long s_sqliteConnectionsOpen;
     private static long s_sqliteWritersWaiting;
 
@@ -64,17 +66,22 @@ public static class QuiverTelemetry
 
     /// <summary>SQLite connections Quiver has opened and not yet closed (handed back to Microsoft.Data.Sqlite's pool), by <c>backend</c>.</summary>
     public static readonly ObservableGauge<long> StorageConnectionsOpen = Meter.CreateObservableGauge("quiver.storage.connections.open",
-        () => new Measurement<long>(Interlocked.Read(ref s_sqliteConnectionsOpen), SqliteBackend),
+        () => SqliteGauge(ref s_sqliteConnectionsOpen),
         "{connection}", "Database connections Quiver holds open right now (in use, not idle in the pool), by backend.");
 
     /// <summary>Writers waiting for the embedded backend's single writer lock, by <c>backend</c>.</summary>
     public static readonly ObservableGauge<long> StorageWritersWaiting = Meter.CreateObservableGauge("quiver.storage.write.waiting",
-        () => new Measurement<long>(Interlocked.Read(ref s_sqliteWritersWaiting), SqliteBackend),
+        () => SqliteGauge(ref s_sqliteWritersWaiting),
         "{writer}", "Write transactions waiting for the writer lock, by backend.");
 
     /// <summary>Time a write transaction waited for the writer lock (0 when it was free), by <c>backend</c>.</summary>
     public static readonly Histogram<double> StorageWriteWait = Meter.CreateHistogram<double>("quiver.storage.write.wait.duration", "s", "Time a write transaction waited for the writer lock, by backend.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    private static Measurement<long>[] SqliteGauge(ref long value) =>
+        s_sqliteInUse ? [new Measurement<long>(Interlocked.Read(ref value), SqliteBackend)] : [];
+
+    internal static void SqliteInUse() => s_sqliteInUse = true;
 
     internal static void SqliteConnectionOpened() => Interlocked.Increment(ref s_sqliteConnectionsOpen);
 

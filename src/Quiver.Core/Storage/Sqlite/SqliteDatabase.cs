@@ -30,6 +30,7 @@ internal sealed class SqliteDatabase
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        QuiverTelemetry.SqliteInUse();
     }
 
     /// <summary>The database file.</summary>
