@@ -55,6 +55,40 @@ public static class QuiverTelemetry
 
     internal static void SetQueueDepth(IReadOnlyDictionary<string, long> counts) => s_queueDepth = counts;
 
+    // The embedded backend's connections and writer lock (SqliteDatabase): process-wide counts, read by the gauges below,
+    // which report nothing until a SQLite database is opened (a PostgreSQL server shows no sqlite series).
+    private static volatile bool s_sqliteInUse;
+    private static long s_sqliteConnectionsOpen;
+    private static long s_sqliteWritersWaiting;
+
+    /// <summary>The <c>backend</c> tag of the storage instruments on SQLite.</summary>
+    internal static readonly KeyValuePair<string, object?> SqliteBackend = new("backend", "sqlite");
+
+    /// <summary>SQLite connections Quiver has opened and not yet closed (handed back to Microsoft.Data.Sqlite's pool), by <c>backend</c>.</summary>
+    public static readonly ObservableGauge<long> StorageConnectionsOpen = Meter.CreateObservableGauge("quiver.storage.connections.open",
+        () => SqliteGauge(ref s_sqliteConnectionsOpen),
+        "{connection}", "Database connections Quiver holds open right now (in use, not idle in the pool), by backend.");
+
+    /// <summary>Writers waiting for the embedded backend's single writer lock, by <c>backend</c>.</summary>
+    public static readonly ObservableGauge<long> StorageWritersWaiting = Meter.CreateObservableGauge("quiver.storage.write.waiting",
+        () => SqliteGauge(ref s_sqliteWritersWaiting),
+        "{writer}", "Write transactions waiting for the writer lock, by backend.");
+
+    /// <summary>Time a write transaction waited for the writer lock (0 when it was free), by <c>backend</c>.</summary>
+    public static readonly Histogram<double> StorageWriteWait = Meter.CreateHistogram<double>("quiver.storage.write.wait.duration", "s", "Time a write transaction waited for the writer lock, by backend.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    private static Measurement<long>[] SqliteGauge(ref long value) =>
+        s_sqliteInUse ? [new Measurement<long>(Interlocked.Read(ref value), SqliteBackend)] : [];
+
+    internal static void SqliteInUse() => s_sqliteInUse = true;
+
+    internal static void SqliteConnectionOpened() => Interlocked.Increment(ref s_sqliteConnectionsOpen);
+
+    internal static void SqliteConnectionClosed() => Interlocked.Decrement(ref s_sqliteConnectionsOpen);
+
+    internal static void SqliteWriterWaiting(int delta) => Interlocked.Add(ref s_sqliteWritersWaiting, delta);
+
     /// <summary>Seconds since <paramref name="start"/> (a <see cref="TimeProvider.GetTimestamp"/> value).</summary>
     internal static double Seconds(TimeProvider time, long start) => time.GetElapsedTime(start).TotalSeconds;
 }
