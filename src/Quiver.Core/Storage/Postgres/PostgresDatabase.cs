@@ -27,6 +27,9 @@ internal sealed class PostgresDatabase : IAsyncDisposable
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        // The pool's name labels Npgsql's metrics on the unauthenticated /metrics; left unset it is the connection
+        // string without its password (user and database included), so it is the application name, or "quiver".
+        builder.Name = string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName) ? "quiver" : builder.ConnectionStringBuilder.ApplicationName;
         builder.UseVector();
         _dataSource = builder.Build();
     }
