@@ -96,11 +96,9 @@ public sealed class SqliteDatabaseTelemetryTests : IDisposable
         Assert.Equal(before, Gauge("quiver.storage.connections.open"));
     }
 
-    [Fact]
-    public async Task A_writer_behind_another_counts_as_waiting_and_records_its_wait()
+    /// <summary>Starts a write that holds the writer lock until <c>release</c> is completed; returns once it holds it.</summary>
+    private static async Task<(Task Holder, TaskCompletionSource Release)> HoldTheWriterAsync(SqliteDatabase database)
     {
-        var database = new SqliteDatabase(Path.Combine(_dir, "q.db"));
-        var waitingBefore = Gauge("quiver.storage.write.waiting");
         var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holder = database.WriteAsync(async (_, _) =>
@@ -109,6 +107,15 @@ public sealed class SqliteDatabaseTelemetryTests : IDisposable
             await release.Task;
         }, Ct);
         await inside.Task;
+        return (holder, release);
+    }
+
+    [Fact]
+    public async Task A_writer_behind_another_counts_as_waiting_and_records_its_wait()
+    {
+        var database = new SqliteDatabase(Path.Combine(_dir, "q.db"));
+        var waitingBefore = Gauge("quiver.storage.write.waiting");
+        var (holder, release) = await HoldTheWriterAsync(database);
         var queued = database.WriteAsync((_, _) => Task.CompletedTask, Ct);
         Assert.Equal(waitingBefore + 1, Gauge("quiver.storage.write.waiting"));
 
@@ -129,14 +136,7 @@ public sealed class SqliteDatabaseTelemetryTests : IDisposable
     {
         var database = new SqliteDatabase(Path.Combine(_dir, "q.db"));
         var waitingBefore = Gauge("quiver.storage.write.waiting");
-        var inside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = database.WriteAsync(async (_, _) =>
-        {
-            inside.SetResult();
-            await release.Task;
-        }, Ct);
-        await inside.Task;
+        var (holder, release) = await HoldTheWriterAsync(database);
         using var cancel = new CancellationTokenSource();
         var queued = database.WriteAsync((_, _) => Task.CompletedTask, cancel.Token);
         Assert.Equal(waitingBefore + 1, Gauge("quiver.storage.write.waiting"));
