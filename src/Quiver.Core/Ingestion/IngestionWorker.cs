@@ -10,8 +10,10 @@ namespace Quiver.Core.Ingestion;
 /// The worker pool: <see cref="IngestionOptions.EffectiveWorkers"/> loops that claim jobs from
 /// the database, run them through <see cref="IngestionPipeline"/>, and renew their lease while
 /// they run. A lease that cannot be renewed means the claim was taken away (cancel, detach,
-/// another process): the work is stopped. On stop the loops end; claims of interrupted jobs
-/// are released at the next start.
+/// another process): the work is stopped. On stop the loops end and hand the claims of the
+/// jobs they interrupted back to the queue, so another process (or this one after its restart)
+/// resumes them at once; claims left by a crash are released at the next start (embedded) or
+/// when their lease runs out (shared database).
 /// </summary>
 internal sealed partial class IngestionWorker(
     IIngestionJobStore jobs,
@@ -26,6 +28,9 @@ internal sealed partial class IngestionWorker(
 
     /// <summary>Longest idle wait between looks at the queue (a missed wake-up costs at most this).</summary>
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest a stopping worker spends handing one interrupted job back.</summary>
+    private static readonly TimeSpan HandBackTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IngestionOptions _options = options.Value;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
@@ -118,12 +123,34 @@ internal sealed partial class IngestionWorker(
         {
             await heartbeatStop.CancelAsync();
             await heartbeat;
+            if (stoppingToken.IsCancellationRequested)
+            {
+                await HandBackAsync(job);
+            }
+
             signals.Unregister(source);
             source.Dispose();
             if (Interlocked.Read(ref cancelledAt) is var at and > 0)
             {
                 Telemetry.QuiverTelemetry.CancelToIdle.Record(System.Diagnostics.Stopwatch.GetElapsedTime(at).TotalSeconds);
             }
+        }
+    }
+
+    /// <summary>
+    /// Returns an interrupted job to the queue on shutdown (a no-op when it settled first). Bounded,
+    /// so an unreachable database cannot hold the stop; the lease expiring is the fallback.
+    /// </summary>
+    private async Task HandBackAsync(ClaimedJob job)
+    {
+        using var bound = new CancellationTokenSource(HandBackTimeout);
+        try
+        {
+            await jobs.ReleaseClaimAsync(job, bound.Token);
+        }
+        catch (Exception e)
+        {
+            LogHandBackFailed(logger, e, job.FileId, job.VectorStoreId);
         }
     }
 
@@ -167,6 +194,9 @@ internal sealed partial class IngestionWorker(
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Resuming {Count} ingestion jobs interrupted by the previous shutdown")]
     private static partial void LogResumed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Could not hand file {FileId} in store {VectorStoreId} back on shutdown; it resumes when its lease runs out")]
+    private static partial void LogHandBackFailed(ILogger logger, Exception exception, string fileId, string vectorStoreId);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Error, Message = "Ingestion worker error; continuing")]
     private static partial void LogLoopError(ILogger logger, Exception exception);

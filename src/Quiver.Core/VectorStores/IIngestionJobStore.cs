@@ -22,6 +22,13 @@ public interface IIngestionJobStore
     /// <summary>Releases the claim so the job runs again after <paramref name="notBeforeMs"/>.</summary>
     Task RetryLaterAsync(ClaimedJob job, long notBeforeMs, CancellationToken ct);
 
+    /// <summary>
+    /// Hands a claim interrupted by this process's shutdown back at once, without counting the
+    /// attempt: another process, or this one after its restart, takes it without waiting out the
+    /// lease. Does nothing when the claim is no longer ours or the job already settled.
+    /// </summary>
+    Task ReleaseClaimAsync(ClaimedJob job, CancellationToken ct);
+
     /// <summary>Makes every running job claimable again at once (single-process start-up).</summary>
     Task<int> ReleaseAllClaimsAsync(CancellationToken ct);
 

@@ -15,7 +15,9 @@ public abstract class BatchRestartContract<TFactory>
         string[] running, cancelledFiles;
         string cancelResponse, storeCountsBefore;
         long completedBefore;
+        // A lease longer than the wait below: the held jobs resume because the stop hands them back, not because it ran out.
         var factory = new TFactory();
+        factory.With("Quiver:Ingestion:LeaseSeconds", "600");
         var reopened = factory.Reopen();
         await using (factory)
         {
@@ -73,6 +75,35 @@ public abstract class BatchRestartContract<TFactory>
         await restarted.AssertConsistentAsync(again, storeId, runningId);
         await restarted.AssertConsistentAsync(again, storeId, cancelledId);
         Assert.Equal(0, await restarted.CountJobsAsync(storeId));
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_hands_interrupted_jobs_back_without_counting_the_attempt()
+    {
+        var user = "user-" + Guid.NewGuid().ToString("N");
+        string storeId;
+        var factory = new TFactory();
+        factory.With("Quiver:Ingestion:LeaseSeconds", "600");
+        var reopened = factory.Reopen();
+        await using (factory)
+        {
+            factory.Embedder.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var client = factory.CreateApiClient(onBehalfOf: user);
+            var ids = await client.UploadManyAsync(2);
+            storeId = (string)(await client.CreateStoreAsync("/v1"))["id"]!;
+            await client.CreateBatchAsync(storeId, ids);
+            await BatchTestKit.WaitUntilAsync(() => factory.Embedder.Calls >= 2, "both jobs held mid-embedding");
+        }
+
+        // Held again after the restart, so the claims can be read while they run.
+        await using var restarted = reopened;
+        restarted.Embedder.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var again = restarted.CreateApiClient(onBehalfOf: user);
+        await BatchTestKit.WaitUntilAsync(() => restarted.Embedder.Calls >= 2, "both jobs claimed again well inside their old 600 s lease");
+        Assert.Equal(2, await restarted.ScalarAsync(
+            "SELECT COUNT(*) FROM ingestion_jobs WHERE vector_store_id = @s AND state = 'running' AND attempts = 1", ("@s", storeId)));
+        restarted.Embedder.Gate.SetResult();
+        await BatchTestKit.WaitUntilAsync(async () => (await again.GetJsonAsync($"/v1/vector_stores/{storeId}"))["file_counts"]!["completed"]!.GetValue<long>() == 2, "both files completed");
     }
 
     [Fact]

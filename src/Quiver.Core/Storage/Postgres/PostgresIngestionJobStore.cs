@@ -233,6 +233,18 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
                 .ExecuteNonQueryAsync(ct);
         }, ct);
 
+    /// <inheritdoc/>
+    public Task ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            await connection.Command("""
+                    UPDATE ingestion_jobs SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL, attempts = attempts - 1
+                    WHERE id = @job AND lease_owner = @owner AND generation = @generation AND state = 'running'
+                    """, transaction)
+                .With("@job", job.JobId).With("@owner", job.Owner).With("@generation", job.Generation)
+                .ExecuteNonQueryAsync(ct);
+        }, ct);
+
     /// <summary>
     /// Several processes share this queue, so a starting process cannot tell a claim of its own
     /// previous run from a live claim of another process: only claims whose lease has already
