@@ -96,7 +96,9 @@ public abstract class IngestionLifecycleContract<TFactory>
             }
         }
 
+        // A lease longer than the waits below: the interrupted jobs resume because the stop hands them back.
         var first = new TFactory();
+        first.With("Quiver:Ingestion:LeaseSeconds", "600");
         var reopened = first.Reopen();
         string storeA, storeB, batchId;
         var fileIds = new string[texts.Length];
@@ -125,7 +127,7 @@ public abstract class IngestionLifecycleContract<TFactory>
         }
         finally
         {
-            // Stop without draining: the workers see the stopping token and leave their claims behind.
+            // Stop without draining: the workers see the stopping token and hand their claims back.
             await first.DisposeAsync();
         }
 
@@ -134,10 +136,8 @@ public abstract class IngestionLifecycleContract<TFactory>
             try
             {
                 var client = second.CreateApiClient();
-                // On PostgreSQL the stopped host's claims are only taken over once their 60 s lease lapses (another
-                // process may still hold them), so the wait must outlast a lease plus the remaining ingestion.
-                var a = await client.WaitForStoreAsync("/v1", storeA, timeoutSeconds: 150);
-                var b = await client.WaitForStoreAsync("/v1", storeB, timeoutSeconds: 150);
+                var a = await client.WaitForStoreAsync("/v1", storeA);
+                var b = await client.WaitForStoreAsync("/v1", storeB);
                 Assert.Equal("""{"in_progress":0,"completed":4,"failed":0,"cancelled":0,"total":4}""", a["file_counts"]!.ToJsonString());
                 Assert.Equal("""{"in_progress":0,"completed":2,"failed":0,"cancelled":0,"total":2}""", b["file_counts"]!.ToJsonString());
                 Assert.Equal(expectedUsage[0] + expectedUsage[1] + expectedUsage[2] + expectedUsage[3], (long)a["usage_bytes"]!);
