@@ -159,7 +159,7 @@ internal sealed partial class IngestionPipeline(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Cancelled, detached, superseded or shutting down: whoever cancelled settled the row;
-            // on shutdown the claim stays and the job resumes after restart.
+            // on shutdown the worker hands the claim back for another process or the restart.
             return Outcome.Fenced;
         }
         catch (Exception e) when (e is EmbeddingException { IsTransient: false })

@@ -43,7 +43,7 @@ internal sealed partial class IngestionWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Embedded storage has one process: anything still claimed belongs to a previous run.
+        // Embedded storage has one process: anything still claimed belongs to a previous run that crashed.
         var released = await jobs.ReleaseAllClaimsAsync(stoppingToken);
         if (released > 0)
         {
@@ -192,7 +192,7 @@ internal sealed partial class IngestionWorker(
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Resuming {Count} ingestion jobs interrupted by the previous shutdown")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Resuming {Count} ingestion jobs left claimed by a previous run that did not stop cleanly")]
     private static partial void LogResumed(ILogger logger, int count);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Could not hand file {FileId} in store {VectorStoreId} back on shutdown; it resumes when its lease runs out")]
