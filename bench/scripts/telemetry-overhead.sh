@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What metrics cost a search: the real server (embedded default, local model) twice on the same data
 # directory, once with Quiver:Telemetry:Metrics=true (OpenTelemetry listening, /metrics served and scraped
-# every 5 s) and once with it off (no listener: every instrument is a no-op), alternating ROUNDS times; each
-# round warms up with 200 searches, then sends SEARCHES sequential searches over one keep-alive connection and reports p50/p95 of the search
-# request's wall time. Usage: bench/scripts/telemetry-overhead.sh [ROUNDS=3] [SEARCHES=400]
+# every 5 s) and once with it off (no listener: every instrument is a no-op), ROUNDS times, the order swapped
+# every round; each run warms up with 200 searches, then sends SEARCHES sequential searches over one keep-alive
+# connection and reports p50/p95 of the search request's wall time; a last line sums the rounds up.
+# Usage: bench/scripts/telemetry-overhead.sh [ROUNDS=3] [SEARCHES=400]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
@@ -28,13 +29,15 @@ dotnet "$dll" ingest docs --store bench --include '**/*.md' >/dev/null
 stop
 
 for round in $(seq "$rounds"); do
-  for metrics in true false; do
+  # Odd rounds measure on then off, even rounds off then on, so neither setting always runs first.
+  order="true false"; [ $((round % 2)) -eq 0 ] && order="false true"
+  for metrics in $order; do
     start "$metrics"
     scraper=""
     if [ "$metrics" = true ]; then
       (while true; do curl -sf "$QUIVER_URL/metrics" >/dev/null; sleep 5; done) & scraper=$!
     fi
-    python3 - "$port" "$searches" "$metrics" "$round" <<'PY'
+    python3 - "$port" "$searches" "$metrics" "$round" <<'PY' | tee -a "$work/rounds"
 import http.client, json, statistics, sys, time
 port, n, metrics, rnd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port)
@@ -61,3 +64,17 @@ PY
     stop
   done
 done
+
+# The summary: the median and mean over the rounds of each setting's p50, and what metrics add.
+python3 - "$work/rounds" <<'PY'
+import re, statistics, sys
+p50 = {"true": [], "false": []}
+for line in open(sys.argv[1]):
+    m = re.search(r"metrics=(\w+)\s+p50\s+([\d.]+)", line)
+    p50[m.group(1)].append(float(m.group(2)))
+on, off = p50["true"], p50["false"]
+print(f"p50 over {len(on)} rounds: metrics on median {statistics.median(on):.2f} mean {statistics.mean(on):.2f} ms, "
+      f"off median {statistics.median(off):.2f} mean {statistics.mean(off):.2f} ms; "
+      f"overhead {100 * (statistics.median(on) / statistics.median(off) - 1):+.1f} % on the medians, "
+      f"{100 * (statistics.mean(on) / statistics.mean(off) - 1):+.1f} % on the means")
+PY

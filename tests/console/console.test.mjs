@@ -273,6 +273,59 @@ step('while a batch runs, the page refresh keeps what is typed in the settings, 
   assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Held store, renamed', 'kept after the batch ends');
 });
 
+step('more than a page of files: the pages shown survive the refresh while a batch runs', async () => {
+  // 100 more files in the held store, attached and cancelled through the API, so its list needs a second page.
+  const heldId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+  const auth = { Authorization: `Bearer ${system.apiKey}` };
+  const json = { ...auth, 'Content-Type': 'application/json' };
+  const ids = [];
+  for (let i = 0; i < 100; i++) {
+    const form = new FormData();
+    form.append('purpose', 'assistants');
+    form.append('file', new Blob([`Bulk note ${i} about harbour cranes.`], { type: 'text/plain' }), `bulk-${String(i).padStart(3, '0')}.txt`);
+    const r = await fetch(`${system.baseUrl}/v1/files`, { method: 'POST', headers: auth, body: form });
+    assert.equal(r.status, 200);
+    ids.push((await r.json()).id);
+  }
+  const batches = `${system.baseUrl}/v1/vector_stores/${heldId}/file_batches`;
+  const created = await fetch(batches, { method: 'POST', headers: json, body: JSON.stringify({ file_ids: ids }) });
+  assert.equal(created.status, 200);
+  const cancelled = await fetch(`${batches}/${(await created.json()).id}/cancel`, { method: 'POST', headers: json });
+  assert.equal((await cancelled.json()).file_counts.in_progress, 0);
+  const total = (await (await fetch(`${system.baseUrl}/v1/vector_stores/${heldId}`, { headers: auth })).json()).file_counts.total;
+  assert.ok(total > 100, `${total} files in the held store`);
+
+  await page.reload();
+  await page.getByRole('heading', { name: /^Held store/, level: 1 }).waitFor();
+  const rows = page.locator('tr[data-file-id]');
+  await until(async () => (await rows.count()) === 100, 'the first 100 files');
+  await page.getByRole('button', { name: 'Show more' }).click();
+  await until(async () => (await rows.count()) === total, `all ${total} files after Show more`);
+
+  // A batch from the page: every refresh now reloads both pages, not just the first.
+  const secondPage = [];
+  const onResponse = r => {
+    const url = new URL(r.url());
+    if (r.request().method() === 'GET' && url.pathname.endsWith(`/vector_stores/${heldId}/files`) && url.searchParams.has('after')) secondPage.push(url);
+  };
+  const before = await page.locator('.progress-area').getAttribute('data-batch-id');
+  page.on('response', onResponse);
+  try {
+    await uploadBatch(Array.from({ length: 3 }, (_, i) => doc('paged', i)), '');
+    await page.locator(`.progress-area[data-batch-status="in_progress"]:not([data-batch-id="${before}"])`).waitFor();
+    const seen = secondPage.length;
+    await until(() => secondPage.length >= seen + 2, 'two refreshes of the second page', 20_000);
+    await until(async () => (await rows.count()) === total + 3, `all ${total + 3} files shown during the batch`);
+    assert.equal(await page.getByRole('button', { name: 'Show more' }).count(), 0, 'nothing left to show');
+  } finally {
+    page.off('response', onResponse);
+  }
+  await page.getByRole('button', { name: 'Cancel batch' }).click();
+  await page.locator('.progress-area[data-batch-status="cancelled"]').waitFor();
+  await until(async () => (await count('in_progress')) === 0, 'nothing in progress after the cancel');
+  await until(async () => (await rows.count()) === total + 3, `all ${total + 3} files after the batch`);
+});
+
 step('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
   await nav('Search').click();
   await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
