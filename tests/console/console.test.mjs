@@ -326,6 +326,37 @@ step('more than a page of files: the pages shown survive the refresh while a bat
   await until(async () => (await rows.count()) === total + 3, `all ${total + 3} files after the batch`);
 });
 
+step('files dropped on the drop zone go up as one batch; a dropped folder is left out', async () => {
+  const zone = page.locator('.dropzone');
+  const rows = page.locator('tr[data-file-id]');
+  const shown = await rows.count();
+  const dataTransfer = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['Dropped note one, about harbour tugs.'], 'dropped-1.txt', { type: 'text/plain' }));
+    dt.items.add(new File(['Dropped note two, about harbour tugs.'], 'dropped-2.txt', { type: 'text/plain' }));
+    dt.items.add(new File([], 'a-folder')); // how a dropped folder arrives: no bytes and no type
+    return dt;
+  });
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  assert.equal(await zone.evaluate(el => el.classList.contains('over')), true, 'the zone shows that it takes the drop');
+  await zone.dispatchEvent('drop', { dataTransfer });
+  assert.equal(await zone.evaluate(el => el.classList.contains('over')), false);
+  await page.getByText('2 files chosen').waitFor();
+
+  const before = await page.locator('.progress-area').getAttribute('data-batch-id');
+  await page.getByRole('button', { name: 'Upload and attach' }).click();
+  await page.locator(`.progress-area[data-batch-status="in_progress"]:not([data-batch-id="${before}"])`).waitFor();
+  await until(async () => (await count('in_progress')) === 2, 'the two dropped files in progress');
+  await page.getByRole('button', { name: 'Cancel batch' }).click();
+  await page.locator('.progress-area[data-batch-status="cancelled"]').waitFor();
+  await until(async () => (await count('in_progress')) === 0, 'nothing in progress after the cancel');
+  assert.equal(await count('cancelled'), 2);
+  await until(async () => (await rows.count()) === shown + 2, 'the two dropped files listed');
+  await page.locator('tr', { hasText: 'dropped-1.txt' }).waitFor();
+  await page.locator('tr', { hasText: 'dropped-2.txt' }).waitFor();
+  assert.equal(await page.locator('tr', { hasText: 'a-folder' }).count(), 0, 'no row for the folder');
+});
+
 step('a filtered search shows only matching files, with scores, attributes and highlights', async () => {
   await nav('Search').click();
   await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor();
