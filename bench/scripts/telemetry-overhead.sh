@@ -16,8 +16,13 @@ dll=src/Quiver.Server/bin/Release/net10.0/Quiver.Server.dll
 port=18931
 export QUIVER_API_KEY=bench QUIVER_URL="http://127.0.0.1:$port"
 
+# On two or more cores the server runs on one and the client (and the scraper) on another, so they do not
+# take turns on one core: that scheduling, not the instruments, was most of the round-to-round spread.
+server_cpu=(); client_cpu=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then server_cpu=(taskset -c 1); client_cpu=(taskset -c 0); fi
+
 start() { # $1 = true|false
-  dotnet "$dll" serve --urls "$QUIVER_URL" --data-dir "$work/data" --Quiver:Telemetry:Metrics="$1" >"$work/server.log" 2>&1 &
+  "${server_cpu[@]}" dotnet "$dll" serve --urls "$QUIVER_URL" --data-dir "$work/data" --Quiver:Telemetry:Metrics="$1" >"$work/server.log" 2>&1 &
   server=$!
   until curl -sf "$QUIVER_URL/readyz" >/dev/null; do sleep 0.2; done
 }
@@ -35,9 +40,9 @@ for round in $(seq "$rounds"); do
     start "$metrics"
     scraper=""
     if [ "$metrics" = true ]; then
-      (while true; do curl -sf "$QUIVER_URL/metrics" >/dev/null; sleep 5; done) & scraper=$!
+      (while true; do "${client_cpu[@]}" curl -sf "$QUIVER_URL/metrics" >/dev/null; sleep 5; done) & scraper=$!
     fi
-    python3 - "$port" "$searches" "$metrics" "$round" <<'PY' | tee -a "$work/rounds"
+    "${client_cpu[@]}" python3 - "$port" "$searches" "$metrics" "$round" <<'PY' | tee -a "$work/rounds"
 import http.client, json, statistics, sys, time
 port, n, metrics, rnd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port)
