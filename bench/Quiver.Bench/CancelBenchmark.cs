@@ -286,7 +286,7 @@ public static class CancelBenchmark
 
         public Task RetryLaterAsync(ClaimedJob job, long notBeforeMs, CancellationToken ct) => inner.RetryLaterAsync(job, notBeforeMs, ct);
 
-        public Task ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) => inner.ReleaseClaimAsync(job, ct);
+        public Task<bool> ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) => inner.ReleaseClaimAsync(job, ct);
 
         public Task<int> ReleaseAllClaimsAsync(CancellationToken ct) => inner.ReleaseAllClaimsAsync(ct);
 

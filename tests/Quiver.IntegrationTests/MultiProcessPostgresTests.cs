@@ -105,6 +105,44 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stopping_one_process_with_SIGTERM_mid_batch_hands_its_work_to_the_other_at_once()
+    {
+        const int held = 4;
+        await using var embedder = await HoldingEmbeddingServer.StartAsync();
+        // A lease far longer than the waits below: B can only finish A's files because A hands them back as it stops.
+        var (a, b) = await StartTwoAsync(leaseSeconds: 600, embedder);
+        var ids = new string[held];
+        for (var i = 0; i < held; i++)
+        {
+            ids[i] = (string)(await a.Client.UploadAsync("/v1", $"deploy-{i}.txt", $"Document {i} of a rolling deploy, about tides and harbours."))["id"]!;
+        }
+
+        var storeId = (string)(await a.Client.CreateStoreAsync("/v1", "{\"embedding_model\":\"" + HeldModel + "\"}"))["id"]!;
+        var batch = await a.Client.PostJsonAsync($"/v1/vector_stores/{storeId}/file_batches",
+            "{\"file_ids\":[" + string.Join(",", ids.Select(id => "\"" + id + "\"")) + "]}");
+        var batchId = (string)batch["id"]!;
+
+        // Two workers per process and every embedding call held: each process holds two files.
+        await WaitUntilAsync(() => embedder.InFlight("a") == 2 && embedder.InFlight("b") == 2, "two files held in each process");
+
+        // A rolling deploy stops A: it abandons its calls, hands its two claims back and exits cleanly.
+        Assert.Equal(0, await a.TerminateAsync());
+        Assert.Equal(2, embedder.Aborts("a").Count);
+
+        // B finishes its own two and then A's two, long before A's claims could have lapsed.
+        embedder.Release();
+        var done = await b.Client.WaitForBatchAsync("/v1", storeId, batchId, timeoutSeconds: 60);
+        Assert.Equal("completed", (string?)done["status"]);
+        Assert.Equal(held, done.Count("completed"));
+        await a.WaitForLogAsync(HandedBackLine(), count: 2);
+        await WaitUntilAsync(() => b.Ingested.Distinct().Count() == held, "every file logged as ingested by B");
+        Assert.Empty(a.Ingested);
+        Assert.Equal(0L, await ScalarAsync($"SELECT COUNT(*) FROM ingestion_jobs WHERE vector_store_id = '{storeId}'"));
+        Assert.Equal(0L, await ScalarAsync(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM chunks GROUP BY file_id, chunk_index HAVING COUNT(*) > 1) AS duplicated"));
+    }
+
+    [Fact]
     public async Task A_cancel_sent_to_process_A_stops_work_running_in_process_B()
     {
         const int held = 4;
@@ -322,6 +360,9 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
     [GeneratedRegex(@"Listening for ingestion cancels from other processes")]
     private static partial Regex ListeningLine();
 
+    [GeneratedRegex(@"Handed file-\w+ in vs_\w+ back to the queue on shutdown")]
+    private static partial Regex HandedBackLine();
+
     [GeneratedRegex(@"Stopped file-\w+ in vs_\w+: job \d+ generation \d+ was taken away")]
     private static partial Regex StoppedLine();
 
@@ -380,6 +421,20 @@ public sealed partial class MultiProcessPostgresTests : IAsyncLifetime
                 Assert.True(DateTime.UtcNow < deadline, $"Server never logged {count} x '{pattern}':\n" + string.Join('\n', _log));
                 await Task.Delay(10, Ct);
             }
+        }
+
+        /// <summary>Sends SIGTERM, as a process manager or a rolling deploy does, and returns the exit code.</summary>
+        public async Task<int> TerminateAsync()
+        {
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync(Ct);
+            }
+
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            bound.CancelAfter(TimeSpan.FromSeconds(60));
+            await _process.WaitForExitAsync(bound.Token);
+            return _process.ExitCode;
         }
 
         public void Kill()

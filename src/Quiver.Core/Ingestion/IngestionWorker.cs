@@ -146,7 +146,10 @@ internal sealed partial class IngestionWorker(
         using var bound = new CancellationTokenSource(HandBackTimeout);
         try
         {
-            await jobs.ReleaseClaimAsync(job, bound.Token);
+            if (await jobs.ReleaseClaimAsync(job, bound.Token))
+            {
+                LogHandedBack(logger, job.FileId, job.VectorStoreId);
+            }
         }
         catch (Exception e)
         {
@@ -194,6 +197,9 @@ internal sealed partial class IngestionWorker(
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Resuming {Count} ingestion jobs left claimed by a previous run that did not stop cleanly")]
     private static partial void LogResumed(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "Handed {FileId} in {VectorStoreId} back to the queue on shutdown")]
+    private static partial void LogHandedBack(ILogger logger, string fileId, string vectorStoreId);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Could not hand file {FileId} in store {VectorStoreId} back on shutdown; it resumes when its lease runs out")]
     private static partial void LogHandBackFailed(ILogger logger, Exception exception, string fileId, string vectorStoreId);

@@ -25,9 +25,9 @@ public interface IIngestionJobStore
     /// <summary>
     /// Hands a claim interrupted by this process's shutdown back at once, without counting the
     /// attempt: another process, or this one after its restart, takes it without waiting out the
-    /// lease. Does nothing when the claim is no longer ours or the job already settled.
+    /// lease. Does nothing, and returns false, when the claim is no longer ours or the job already settled.
     /// </summary>
-    Task ReleaseClaimAsync(ClaimedJob job, CancellationToken ct);
+    Task<bool> ReleaseClaimAsync(ClaimedJob job, CancellationToken ct);
 
     /// <summary>Makes every running job claimable again at once (single-process start-up).</summary>
     Task<int> ReleaseAllClaimsAsync(CancellationToken ct);

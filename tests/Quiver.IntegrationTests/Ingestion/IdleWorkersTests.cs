@@ -71,7 +71,7 @@ public sealed class IdleWorkersTests
 
         public Task RetryLaterAsync(ClaimedJob job, long notBeforeMs, CancellationToken ct) => inner.RetryLaterAsync(job, notBeforeMs, ct);
 
-        public Task ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) => inner.ReleaseClaimAsync(job, ct);
+        public Task<bool> ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) => inner.ReleaseClaimAsync(job, ct);
 
         public Task<int> ReleaseAllClaimsAsync(CancellationToken ct) => inner.ReleaseAllClaimsAsync(ct);
 

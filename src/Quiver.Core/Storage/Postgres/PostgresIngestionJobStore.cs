@@ -234,16 +234,14 @@ internal sealed class PostgresIngestionJobStore(PostgresDatabase database, Postg
         }, ct);
 
     /// <inheritdoc/>
-    public Task ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) =>
+    public Task<bool> ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) =>
         database.WriteAsync(async (connection, transaction) =>
-        {
             await connection.Command("""
                     UPDATE ingestion_jobs SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL, attempts = attempts - 1
                     WHERE id = @job AND lease_owner = @owner AND generation = @generation AND state = 'running'
                     """, transaction)
                 .With("@job", job.JobId).With("@owner", job.Owner).With("@generation", job.Generation)
-                .ExecuteNonQueryAsync(ct);
-        }, ct);
+                .ExecuteNonQueryAsync(ct) == 1, ct);
 
     /// <summary>
     /// Several processes share this queue, so a starting process cannot tell a claim of its own
