@@ -13,7 +13,8 @@ namespace Quiver.IntegrationTests;
 /// <summary>
 /// Two real Quiver server processes on one PostgreSQL database (file bytes in the database):
 /// a batch uploaded through one and attached through the other is processed exactly once,
-/// a killed process's leased work is finished by the survivor after the lease lapses, and a
+/// a killed process's leased work is finished by the survivor after the lease lapses, a process
+/// stopped with SIGTERM hands its work to the survivor at once (no lease to wait out), and a
 /// cancel sent to one process stops the work running in the other at once (LISTEN/NOTIFY),
 /// not at its next lease heartbeat; and BM25's stored term statistics stay exact while both
 /// processes publish into the same stores and terms at once.
