@@ -198,11 +198,11 @@ internal sealed partial class IngestionWorker(
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Resuming {Count} ingestion jobs left claimed by a previous run that did not stop cleanly")]
     private static partial void LogResumed(ILogger logger, int count);
 
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Could not hand {FileId} in {VectorStoreId} back to the queue on shutdown; it resumes when its lease runs out")]
+    private static partial void LogHandBackFailed(ILogger logger, Exception exception, string fileId, string vectorStoreId);
+
     [LoggerMessage(EventId = 2013, Level = LogLevel.Information, Message = "Handed {FileId} in {VectorStoreId} back to the queue on shutdown")]
     private static partial void LogHandedBack(ILogger logger, string fileId, string vectorStoreId);
-
-    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Could not hand file {FileId} in store {VectorStoreId} back on shutdown; it resumes when its lease runs out")]
-    private static partial void LogHandBackFailed(ILogger logger, Exception exception, string fileId, string vectorStoreId);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Error, Message = "Ingestion worker error; continuing")]
     private static partial void LogLoopError(ILogger logger, Exception exception);
