@@ -197,25 +197,11 @@ internal sealed class SqliteIngestionJobStore(SqliteDatabase database) : IIngest
 
     /// <inheritdoc/>
     public Task RetryLaterAsync(ClaimedJob job, long notBeforeMs, CancellationToken ct) =>
-        database.WriteAsync(async (connection, transaction) =>
-        {
-            await connection.Command("""
-                    UPDATE ingestion_jobs SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL, not_before_ms = @not_before
-                    WHERE id = @job AND lease_owner = @owner AND generation = @generation
-                    """, transaction)
-                .With("@not_before", notBeforeMs).With("@job", job.JobId).With("@owner", job.Owner).With("@generation", job.Generation)
-                .ExecuteNonQueryAsync(ct);
-        }, ct);
+        database.WriteAsync((connection, transaction) => SqlJobClaims.RetryLaterAsync(connection, transaction, job, notBeforeMs, ct), ct);
 
     /// <inheritdoc/>
     public Task<bool> ReleaseClaimAsync(ClaimedJob job, CancellationToken ct) =>
-        database.WriteAsync(async (connection, transaction) =>
-            await connection.Command("""
-                    UPDATE ingestion_jobs SET state = 'queued', lease_owner = NULL, lease_until_ms = NULL, attempts = attempts - 1
-                    WHERE id = @job AND lease_owner = @owner AND generation = @generation AND state = 'running'
-                    """, transaction)
-                .With("@job", job.JobId).With("@owner", job.Owner).With("@generation", job.Generation)
-                .ExecuteNonQueryAsync(ct) == 1, ct);
+        database.WriteAsync((connection, transaction) => SqlJobClaims.ReleaseAsync(connection, transaction, job, ct), ct);
 
     /// <inheritdoc/>
     public Task<int> ReleaseAllClaimsAsync(CancellationToken ct) =>
