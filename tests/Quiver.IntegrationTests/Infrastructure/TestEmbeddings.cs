@@ -19,6 +19,13 @@ public sealed class TestEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>While not null, every call waits for this task (or cancellation) before answering.</summary>
     public TaskCompletionSource? Gate { get; set; }
 
+    /// <summary>How many of the next calls fail with an I/O error, which ingestion treats as transient.</summary>
+    public int FailingCalls
+    {
+        get => Volatile.Read(ref _failingCalls);
+        set => Volatile.Write(ref _failingCalls, value);
+    }
+
     /// <summary>Number of calls that have started.</summary>
     public int Calls => _calls;
 
@@ -26,6 +33,7 @@ public sealed class TestEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     public System.Collections.Concurrent.ConcurrentQueue<string> FirstInputs { get; } = new();
 
     private int _calls;
+    private int _failingCalls;
 
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
@@ -38,6 +46,11 @@ public sealed class TestEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
 
         values = inputs;
+        if (TakeFailure())
+        {
+            throw new IOException("The test embedder failed this call on purpose.");
+        }
+
         if (Gate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);
@@ -45,6 +58,23 @@ public sealed class TestEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         cancellationToken.ThrowIfCancellationRequested();
         return [.. values.Select(v => new Embedding<float>(Embed(v)))];
+    }
+
+    private bool TakeFailure()
+    {
+        var left = Volatile.Read(ref _failingCalls);
+        while (left > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _failingCalls, left - 1, left);
+            if (seen == left)
+            {
+                return true;
+            }
+
+            left = seen;
+        }
+
+        return false;
     }
 
     public static float[] Embed(string text)

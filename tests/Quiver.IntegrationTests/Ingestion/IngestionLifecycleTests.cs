@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Quiver.Core.Ingestion;
+using Quiver.IntegrationTests.Batches;
 using Quiver.IntegrationTests.Infrastructure;
 using static Quiver.IntegrationTests.Infrastructure.Api;
 using Quiver.Tests.Extraction;
@@ -25,6 +26,44 @@ public abstract class IngestionLifecycleContract<TFactory>
         Assert.Equal("invalid_file", (string?)file["last_error"]!["code"]);
         Assert.Contains("password", (string?)file["last_error"]!["message"], StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, await factory.CountChunksAsync(storeId));
+    }
+
+    [Fact]
+    public async Task A_transient_embedding_failure_is_retried_and_the_file_completes()
+    {
+        await using var factory = new TFactory();
+        factory.Embedder.FailingCalls = 1;
+        var client = factory.NewUser();
+        var fileId = (string)(await client.UploadAsync("/v1", "flaky.txt", "A short note about tides, embedded on the second try."))["id"]!;
+        var storeId = (string)(await client.CreateStoreAsync("/v1"))["id"]!;
+        await client.AttachAsync("/v1", storeId, fileId);
+
+        var file = await client.WaitForFileAsync("/v1", storeId, fileId);
+        Assert.Equal("completed", (string?)file["status"]);
+        Assert.Null(file["last_error"]);
+        Assert.Equal(2, factory.Embedder.Calls);
+        Assert.True(await factory.CountChunksAsync(storeId, fileId) > 0);
+        Assert.Equal(0, await factory.CountJobsAsync(storeId));
+    }
+
+    [Fact]
+    public async Task A_file_whose_every_attempt_fails_transiently_fails_with_server_error_after_max_attempts()
+    {
+        await using var factory = new TFactory();
+        factory.With("Quiver:Ingestion:MaxAttempts", "2");
+        factory.Embedder.FailingCalls = int.MaxValue;
+        var client = factory.NewUser();
+        var fileId = (string)(await client.UploadAsync("/v1", "broken.txt", "A short note that never gets embedded."))["id"]!;
+        var storeId = (string)(await client.CreateStoreAsync("/v1"))["id"]!;
+        await client.AttachAsync("/v1", storeId, fileId);
+
+        var file = await client.WaitForFileAsync("/v1", storeId, fileId);
+        Assert.Equal("failed", (string?)file["status"]);
+        Assert.Equal("server_error", (string?)file["last_error"]!["code"]);
+        Assert.Equal("Processing failed 2 times with an internal error. Re-attach the file to try again.", (string?)file["last_error"]!["message"]);
+        Assert.Equal(2, factory.Embedder.Calls);
+        Assert.Equal(0, await factory.CountChunksAsync(storeId));
+        Assert.Equal(0, await factory.CountJobsAsync(storeId));
     }
 
     [Fact]
