@@ -173,35 +173,21 @@ public sealed class CommandLineTests : IDisposable
         Assert.False(Directory.Exists(DefaultDataDir));
     }
 
-    [Fact]
-    public async Task A_port_in_use_is_one_line_exit_1_and_no_data_directory()
+    [Theory]
+    [InlineData("--urls http://127.0.0.1:{0}")]
+    [InlineData("--Kestrel:Endpoints:A:Url=http://127.0.0.1:{0}")]
+    public async Task A_port_in_use_is_one_line_exit_1_and_no_data_directory(string listenArguments)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var dataDir = Path.Combine(_workDir, "data");
+        var listen = string.Format(System.Globalization.CultureInfo.InvariantCulture, listenArguments, port).Split(' ');
 
-        var run = await RunAsync("serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir);
+        var run = await RunAsync(["serve", .. listen, "--data-dir", dataDir]);
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal($"quiver: cannot listen on http://127.0.0.1:{port}: the address is already in use. Choose another address with --urls.", run.Stderr.Trim());
-        Assert.False(Directory.Exists(dataDir));
-        Assert.False(Directory.Exists(DefaultDataDir));
-    }
-
-    [Fact]
-    public async Task A_kestrel_endpoint_on_a_port_in_use_is_one_line_exit_1_and_no_data_directory()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var dataDir = Path.Combine(_workDir, "data");
-
-        var run = await RunAsync("serve", $"--Kestrel:Endpoints:A:Url=http://127.0.0.1:{port}", "--data-dir", dataDir);
-
-        Assert.Equal(1, run.ExitCode);
-        AssertOneLine(run.Stderr);
-        Assert.StartsWith($"quiver: cannot listen on http://127.0.0.1:{port}: the address is already in use.", run.Stderr);
         Assert.DoesNotContain("admin API key", run.Stdout);
         Assert.False(Directory.Exists(dataDir));
         Assert.False(Directory.Exists(DefaultDataDir));
